@@ -1,0 +1,104 @@
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { UserError } from "../errors.js";
+import type { Manifest } from "../templates/manifest.js";
+import type { Flags } from "../options/types.js";
+import { DEFAULT_BOOT_TIMEOUT_SECONDS } from "../options/resolve.js";
+
+export interface ParsedCommand {
+  readonly flags: Flags;
+  /** Set when --help or --version printed something and nothing else should run. */
+  readonly exitEarly: boolean;
+}
+
+/**
+ * Builds the commander program from the templates found, so `--stack`, every template option
+ * and `--help` come from the manifests; then parses argv. Unknown flags and excess arguments
+ * are errors. Never calls process.exit: problems become UserError.
+ */
+export function parseArgs(argv: readonly string[], manifests: readonly Manifest[], version: string, write: (text: string) => void): ParsedCommand {
+  const program = new Command("create-svc-app")
+    .usage("[directory] [options]")
+    .description("Scaffold a backend service on Postgres with Docker, migrations, a Makefile and tests.")
+    .argument("[directory]", 'where to create the project; its last segment is the project name ("." = here)')
+    .version(version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show this help")
+    .option("--stack <name>", `stack: ${manifests.map((m) => `${m.name}${m === manifests[0] ? " (default)" : ""}`).join(", ")}`);
+
+  // One flag per template option name; the allowed values depend on the stack, so they are
+  // checked by the resolver, and listed per stack here.
+  const optionNames = [...new Set(manifests.flatMap((m) => m.options.map((o) => o.name)))];
+  for (const name of optionNames) {
+    const perStack = manifests
+      .map((m) => ({ m, spec: m.options.find((o) => o.name === name) }))
+      .filter((x) => x.spec)
+      .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => (c.value === spec!.default ? `${c.value} (default)` : c.value)).join(", ")}`);
+    const description = manifests.flatMap((m) => m.options).find((o) => o.name === name)!.description;
+    program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}]`);
+  }
+
+  program
+    .option("--db-name <name>", "database name (default: from the project name, my-api -> my_api)")
+    .option("--db-user <name>", "database user (default: <db-name>_user)")
+    .option("--install", "install dependencies after generating (default: yes)")
+    .option("--no-install", "do not install dependencies")
+    .option("--git", "git init and make the first commit (default: yes)")
+    .option("--no-git", "do not initialise a git repository")
+    .option("--boot", "docker compose up and wait for /health (default: ask; no with --yes)")
+    .option("--no-boot", "do not boot the service")
+    .option("--boot-timeout <seconds>", `how long to wait for /health (default: ${DEFAULT_BOOT_TIMEOUT_SECONDS})`, parseSeconds)
+    .option("-y, --yes", "take the defaults for everything not given; never prompt")
+    .option("--force", "write into a non-empty directory (only the template's files; nothing else is touched)")
+    .option("--dry-run", "print the files that would be written and write nothing")
+    .option("--json", "print one JSON object with the result on stdout (messages go to stderr)")
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: write,
+      writeErr: () => {}, // errors are rethrown below and printed once by the top-level handler
+    });
+
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return { flags: emptyFlags(), exitEarly: true };
+      throw new UserError(`${error.message.replace(/^error: /, "").split("\n")[0]} (see --help)`);
+    }
+    throw error;
+  }
+
+  const o = program.opts<Record<string, unknown>>();
+  const options: Record<string, string | undefined> = {};
+  for (const name of optionNames) options[name] = o[camel(name)] as string | undefined;
+  const flags: Flags = {
+    directory: program.args[0],
+    stack: o.stack as string | undefined,
+    dbName: o.dbName as string | undefined,
+    dbUser: o.dbUser as string | undefined,
+    options,
+    install: o.install as boolean | undefined,
+    git: o.git as boolean | undefined,
+    boot: o.boot as boolean | undefined,
+    bootTimeout: o.bootTimeout as number | undefined,
+    yes: Boolean(o.yes),
+    force: Boolean(o.force),
+    dryRun: Boolean(o.dryRun),
+    json: Boolean(o.json),
+  };
+  return { flags, exitEarly: false };
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 3600) throw new InvalidArgumentError("must be a whole number of seconds from 1 to 3600.");
+  return n;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function emptyFlags(): Flags {
+  return { options: {}, yes: false, force: false, dryRun: false, json: false };
+}

@@ -1,0 +1,39 @@
+import * as clack from "@clack/prompts";
+import kleur from "kleur";
+import type { Writable } from "node:stream";
+
+/**
+ * Human-facing output. On a TTY it uses clack's frame (intro, log lines, outro); otherwise
+ * plain lines. In --json mode it writes to stderr so stdout holds only the JSON object.
+ */
+export interface Reporter {
+  intro(title: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  success(message: string): void;
+  outro(message: string): void;
+  error(message: string): void;
+}
+
+export function createReporter(output: Writable, fancy: boolean): Reporter {
+  if (fancy) {
+    const opts = { output };
+    return {
+      intro: (t) => clack.intro(kleur.inverse(` ${t} `), opts),
+      info: (m) => clack.log.info(m, opts),
+      warn: (m) => clack.log.warn(m, opts),
+      success: (m) => clack.log.success(m, opts),
+      outro: (m) => clack.outro(m, opts),
+      error: (m) => clack.log.error(m, opts),
+    };
+  }
+  const line = (m: string) => output.write(`${m}\n`);
+  return {
+    intro: () => {},
+    info: line,
+    warn: (m) => line(`warning: ${m}`),
+    success: line,
+    outro: line,
+    error: (m) => line(`error: ${m}`),
+  };
+}

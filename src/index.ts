@@ -1,0 +1,168 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import Handlebars from "handlebars";
+import pkg from "../package.json" with { type: "json" };
+import { CancelledError, isKnownError } from "./errors.js";
+import { parseArgs } from "./cli/program.js";
+import { clackPrompter } from "./cli/prompts.js";
+import { createReporter, type Reporter } from "./cli/reporter.js";
+import { formatTree } from "./cli/tree.js";
+import { resolveAnswers } from "./options/resolve.js";
+import type { Answers, Secrets } from "./options/types.js";
+import { renderTemplate, type FileMap } from "./render/render.js";
+import { defaultTemplatesRoot, loadManifests, loadTemplate } from "./templates/registry.js";
+import type { Manifest } from "./templates/manifest.js";
+import { realFs, type FsLike } from "./write/fs.js";
+import { writeProject } from "./write/writer.js";
+
+/** Everything the CLI touches, injectable for tests. */
+export interface Io {
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly fs: FsLike;
+  readonly templatesRoot: string;
+}
+
+const defaultIo = (): Io => ({
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  fs: realFs,
+  templatesRoot: defaultTemplatesRoot(),
+});
+
+/**
+ * The whole CLI: parse -> resolve -> render -> write -> steps, and the one place where errors
+ * become messages and exit codes. Returns the exit code; never calls process.exit.
+ */
+export async function run(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const json = argv.includes("--json");
+  const ciEnv = io.env.CI !== undefined && !["", "0", "false"].includes(io.env.CI.toLowerCase());
+  const interactive = !json && !ciEnv && Boolean(io.stdin.isTTY && io.stdout.isTTY);
+  // In --json mode stdout carries only the result object; people read stderr.
+  const human = json ? io.stderr : io.stdout;
+  const reporter = createReporter(human, interactive);
+  try {
+    const manifests = await loadManifests(io.templatesRoot);
+    const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));
+    if (parsed.exitEarly) return 0;
+    const { flags } = parsed;
+
+    if (interactive && !flags.yes) reporter.intro(`${pkg.name} ${pkg.version}`);
+    const answers = await resolveAnswers(flags, {
+      manifests,
+      cwd: io.cwd,
+      fs: io.fs,
+      interactive,
+      prompter: clackPrompter({ input: io.stdin, output: human, signal: abort.signal }),
+    });
+    const manifest = manifests.find((m) => m.name === answers.stack)!;
+    const template = await loadTemplate(io.templatesRoot, manifest);
+    if (abort.signal.aborted) throw new CancelledError();
+    const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
+    const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
+    const next = nextCommands(manifest, answers);
+
+    if (flags.dryRun) {
+      const existing = await existingFiles(io.fs, answers, files);
+      const status = (p: string) => (existing.has(p) ? "would-replace" : "would-create");
+      if (json) printJson(io.stdout, result(answers, files, status, next, true));
+      else {
+        human.write(`${formatTree(answers.directory, [...files.keys()], existing)}\n`);
+        reporter.info(`dry run: ${files.size} files would be written to ${answers.targetDir}${existing.size ? ` (${existing.size} replaced)` : ""}; nothing was written`);
+      }
+      return 0;
+    }
+
+    const written = await writeProject(io.fs, {
+      targetDir: answers.targetDir,
+      target: answers.target,
+      files,
+      force: answers.force,
+      signal: abort.signal,
+    });
+    const replaced = new Set(written.replaced);
+    if (json) {
+      printJson(io.stdout, result(answers, files, (p) => (replaced.has(p) ? "replaced" : "created"), next, false));
+    } else {
+      reporter.success(`Created ${answers.projectName} (${manifest.title}, ${describeOptions(answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
+      reporter.outro(`Next:\n${next.map((c) => `  ${c}`).join("\n")}`);
+    }
+    return 0;
+  } catch (error) {
+    return report(error, reporter, json ? io.stdout : undefined);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function report(error: unknown, reporter: Reporter, jsonOut: Writable | undefined): number {
+  const known = isKnownError(error);
+  const exitCode = known ? error.exitCode : 1;
+  const message = known ? error.message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+  if (error instanceof CancelledError) reporter.warn(message);
+  else reporter.error(message);
+  if (jsonOut) printJson(jsonOut, { ok: false, error: { kind: known ? error.name : "Error", message: message.split("\n")[0] }, exitCode });
+  return exitCode;
+}
+
+function result(answers: Answers, files: FileMap, status: (p: string) => string, next: string[], dryRun: boolean) {
+  return {
+    ok: true,
+    dryRun,
+    directory: answers.directory,
+    targetDir: answers.targetDir,
+    answers: {
+      name: answers.projectName,
+      stack: answers.stack,
+      options: answers.options,
+      dbName: answers.dbName,
+      dbUser: answers.dbUser,
+      force: answers.force,
+    },
+    files: [...files.values()].map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}`, status: status(f.path) })),
+    steps: [] as unknown[],
+    next,
+  };
+}
+
+function printJson(out: Writable, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The manifest's `next` commands, with `{{dir}}` the directory as typed ("cd ." is dropped). */
+function nextCommands(manifest: Manifest, answers: Answers): string[] {
+  const dir = /^[\w@%+=:,./-]+$/.test(answers.directory) ? answers.directory : `'${answers.directory.replace(/'/g, "'\\''")}'`;
+  return manifest.next
+    .map((line) => Handlebars.compile(line, { noEscape: true, strict: true })({ dir }))
+    .filter((line) => line !== "cd .");
+}
+
+function describeOptions(answers: Answers): string {
+  return Object.entries(answers.options).map(([k, v]) => `${k} ${v}`).join(", ");
+}
+
+async function existingFiles(fs: FsLike, answers: Answers, files: FileMap): Promise<Set<string>> {
+  const existing = new Set<string>();
+  if (answers.target.kind !== "non-empty") return existing;
+  for (const p of files.keys()) {
+    try {
+      await fs.lstat(path.join(answers.targetDir, p));
+      existing.add(p);
+    } catch {
+      // not there: it would be created
+    }
+  }
+  return existing;
+}

@@ -1,0 +1,202 @@
+import path from "node:path";
+import { CancelledError, UserError } from "../errors.js";
+import type { Manifest, OptionSpec } from "../templates/manifest.js";
+import { inspectTarget, type TargetState } from "../write/target.js";
+import type { FsLike } from "../write/fs.js";
+import type { Answers, Flags, Prompter, StepChoices } from "./types.js";
+import {
+  checkDbIdentifier,
+  checkProjectName,
+  defaultDbNames,
+  suggestProjectName,
+  toPyPackage,
+  toTitle,
+} from "./names.js";
+
+export const DEFAULT_DIRECTORY = "my-api";
+export const DEFAULT_BOOT_TIMEOUT_SECONDS = 180;
+
+export interface ResolveContext {
+  readonly manifests: readonly Manifest[];
+  readonly cwd: string;
+  readonly fs: FsLike;
+  /** A person can answer prompts (a TTY, and not CI). */
+  readonly interactive: boolean;
+  readonly prompter: Prompter;
+}
+
+/**
+ * Turns flags into Answers. Every question follows one rule, in this order:
+ * the flag if given (validated), else a prompt if interactive, else the default with --yes,
+ * else it is reported missing. Missing answers end in one UserError naming the flags.
+ */
+export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise<Answers> {
+  const { manifests, interactive, prompter } = ctx;
+  const ask = interactive && !flags.yes;
+  const missing: string[] = [];
+
+  // 1. Directory and project name.
+  let directory = flags.directory;
+  if (directory !== undefined) {
+    nameFromDirectory(directory, ctx.cwd, "directory");
+  } else if (ask) {
+    directory = await prompter.text({
+      message: "Project name",
+      placeholder: DEFAULT_DIRECTORY,
+      defaultValue: DEFAULT_DIRECTORY,
+      validate: (value) => {
+        const check = checkProjectName(path.basename(path.resolve(ctx.cwd, value || DEFAULT_DIRECTORY)));
+        if (check.ok) return undefined;
+        const suggestion = suggestProjectName(value);
+        return `${check.reason}${suggestion ? ` (try "${suggestion}")` : ""}`;
+      },
+    });
+    directory = directory.trim() || DEFAULT_DIRECTORY;
+  } else if (flags.yes) {
+    directory = DEFAULT_DIRECTORY;
+  } else {
+    missing.push("<directory>");
+  }
+
+  // 2. Stack.
+  const defaultStack = manifests[0]!;
+  let manifest: Manifest | undefined;
+  if (flags.stack !== undefined) {
+    manifest = manifests.find((m) => m.name === flags.stack);
+    if (!manifest) throw new UserError(`--stack "${flags.stack}" is not a stack; choose one of: ${manifests.map((m) => m.name).join(", ")}`);
+  } else if (manifests.length === 1) {
+    manifest = defaultStack;
+  } else if (ask) {
+    const stack = await prompter.select({
+      message: "Stack",
+      options: manifests.map((m) => ({ value: m.name, label: m.title, hint: m.name === defaultStack.name ? "default" : "" })),
+      initialValue: defaultStack.name,
+    });
+    manifest = manifests.find((m) => m.name === stack)!;
+  } else if (flags.yes) {
+    manifest = defaultStack;
+  } else {
+    missing.push(`--stack <${manifests.map((m) => m.name).join("|")}>`);
+  }
+
+  // 3. Template options: refuse flags the stack does not offer, then answer each option.
+  const chosen = manifest ?? defaultStack;
+  for (const [name, value] of Object.entries(flags.options)) {
+    if (value === undefined || chosen.options.some((o) => o.name === name)) continue;
+    const offeredBy = manifests.filter((m) => m.options.some((o) => o.name === name)).map((m) => m.name);
+    const own = chosen.options.map((o) => `--${o.name}`).join(", ") || "none";
+    throw new UserError(`--${name} does not apply to --stack ${chosen.name} (it belongs to ${offeredBy.join(", ")}; ${chosen.name} takes ${own})`);
+  }
+  const options: Record<string, string> = {};
+  for (const spec of chosen.options) {
+    const given = flags.options[spec.name];
+    if (given !== undefined) {
+      options[spec.name] = checkChoice(spec, given, chosen, manifests);
+    } else if (ask && manifest) {
+      options[spec.name] = await prompter.select({
+        message: spec.message,
+        options: spec.choices.map((c) => ({ value: c.value, label: c.label, hint: c.value === spec.default ? "default" : (c.hint ?? "") })),
+        initialValue: spec.default,
+      });
+    } else if (flags.yes) {
+      options[spec.name] = spec.default;
+    } else {
+      missing.push(`--${spec.name} <${spec.choices.map((c) => c.value).join("|")}>`);
+    }
+  }
+
+  if (missing.length > 0 || directory === undefined || manifest === undefined) {
+    throw new UserError(
+      `cannot ask questions here (stdin is not a terminal, or CI is set): give ${missing.join(", ")}, or --yes to take the defaults`,
+    );
+  }
+
+  // 4. Database names: flags or derived from the project name, never asked.
+  const { targetDir, projectName } = nameFromDirectory(directory, ctx.cwd, "directory");
+  const derived = defaultDbNames(projectName);
+  const dbName = checkDb(flags.dbName, derived.dbName, "db-name");
+  const dbUser = checkDb(flags.dbUser, derived.dbUser, "db-user");
+
+  // 5. The target directory: a non-empty one needs --force or a confirmation.
+  const shown = directory === "." ? "the current directory" : directory;
+  const target: TargetState = await inspectTarget(ctx.fs, targetDir, shown);
+  let force = flags.force;
+  if (target.kind === "non-empty" && !force) {
+    if (!ask) {
+      throw new UserError(`${shown} is not empty (${target.entries} entries); pass --force to add the template's files to it (nothing else is touched)`);
+    }
+    force = await prompter.confirm({
+      message: `${shown} is not empty. Add the template's files to it? Files with the same names are replaced; nothing else is touched.`,
+      initialValue: false,
+    });
+    if (!force) throw new CancelledError();
+  }
+
+  // 6. Steps after writing.
+  const steps = await resolveSteps(flags, ask, prompter);
+
+  return deepFreeze({
+    directory,
+    targetDir,
+    target,
+    projectName,
+    pyPackage: toPyPackage(projectName),
+    title: toTitle(projectName),
+    stack: manifest.name,
+    options,
+    dbName,
+    dbUser,
+    force,
+    steps,
+  });
+}
+
+async function resolveSteps(flags: Flags, ask: boolean, prompter: Prompter): Promise<StepChoices> {
+  const bootTimeoutSeconds = flags.bootTimeout ?? DEFAULT_BOOT_TIMEOUT_SECONDS;
+  const decide = async (given: boolean | undefined, message: string, askDefault: boolean, plainDefault: boolean) =>
+    given ?? (ask ? prompter.confirm({ message, initialValue: askDefault }) : plainDefault);
+  const install = await decide(flags.install, "Install dependencies?", true, true);
+  const git = await decide(flags.git, "Initialise a git repository?", true, true);
+  const boot = await decide(flags.boot, "Boot it with Docker Compose and wait for /health?", false, false);
+  return { install, git, boot, bootTimeoutSeconds };
+}
+
+/** The project name is the last segment of the directory; `.` is the current directory. */
+export function nameFromDirectory(directory: string, cwd: string, flag: string): { targetDir: string; projectName: string } {
+  if (directory.trim() === "") throw new UserError(`${flag} is empty; give a project name such as "${DEFAULT_DIRECTORY}"`);
+  const targetDir = path.resolve(cwd, directory);
+  const projectName = path.basename(targetDir);
+  const check = checkProjectName(projectName);
+  if (!check.ok) {
+    const suggestion = suggestProjectName(projectName);
+    throw new UserError(`invalid project name "${projectName}": ${check.reason}${suggestion ? `; try "${suggestion}"` : ""}`);
+  }
+  return { targetDir, projectName };
+}
+
+function checkChoice(spec: OptionSpec, value: string, manifest: Manifest, all: readonly Manifest[]): string {
+  if (spec.choices.some((c) => c.value === value)) return value;
+  const allowed = spec.choices.map((c) => c.value).join(", ");
+  const elsewhere = all.find((m) => m !== manifest && m.options.some((o) => o.name === spec.name && o.choices.some((c) => c.value === value)));
+  const note = elsewhere ? ` (it belongs to --stack ${elsewhere.name})` : "";
+  throw new UserError(`--${spec.name} "${value}" is not offered by --stack ${manifest.name}${note}; choose one of: ${allowed}`);
+}
+
+function checkDb(given: string | undefined, fallback: string, flag: "db-name" | "db-user"): string {
+  const value = given ?? fallback;
+  const check = checkDbIdentifier(value, flag);
+  if (!check.ok) {
+    throw new UserError(given === undefined
+      ? `the ${flag} derived from the project name ("${value}") is not usable: ${check.reason}; pass --${flag}`
+      : `--${flag} "${value}" is not valid: ${check.reason}`);
+  }
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}

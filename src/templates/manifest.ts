@@ -1,0 +1,163 @@
+import { TemplateError } from "../errors.js";
+
+/** One choice of an option, as the manifest declares it. */
+export interface Choice {
+  readonly value: string;
+  readonly label: string;
+  readonly hint?: string;
+}
+
+/** An option of a template: one flag, one prompt, one variable `options.<name>`. */
+export interface OptionSpec {
+  readonly name: string;
+  readonly message: string;
+  readonly description: string;
+  readonly default: string;
+  readonly choices: readonly Choice[];
+}
+
+/** A folder of files applied when its `when` matches the answers. */
+export interface Layer {
+  /** Folder inside the template (`source`) or inside `_shared/` (`shared`). */
+  readonly from: { readonly kind: "template" | "shared"; readonly dir: string };
+  /** Folder inside the project the files land in ("" = project root). */
+  readonly target: string;
+  /** option name -> accepted values; every entry must match. */
+  readonly when: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface Manifest {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly order: number;
+  readonly options: readonly OptionSpec[];
+  readonly layers: readonly Layer[];
+  readonly next: readonly string[];
+  readonly install: readonly (readonly string[])[];
+  readonly health: { readonly path: string; readonly portVar: string };
+}
+
+/** Flags of the CLI itself; a template option may not take one of these names. */
+export const RESERVED_OPTION_NAMES = new Set([
+  "name", "stack", "db-name", "db-user", "yes", "force", "dry-run", "json", "help", "version",
+  "install", "git", "boot", "boot-timeout", "dir", "project", "db", "generator",
+]);
+
+const NAME_RE = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * Checks a parsed `template.json` and returns it typed. Every problem is reported as one
+ * TemplateError naming the file and the field, e.g. `templates/x/template.json: options[1].default ...`.
+ */
+export function parseManifest(raw: unknown, file: string, folderName: string): Manifest {
+  const fail = (field: string, problem: string): never => {
+    throw new TemplateError(`${file}: ${field} ${problem}`);
+  };
+  const obj = (value: unknown, field: string): Record<string, unknown> => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) fail(field, "must be an object");
+    return value as Record<string, unknown>;
+  };
+  const str = (value: unknown, field: string, optional = false): string => {
+    if (value === undefined && optional) return "";
+    if (typeof value !== "string" || value.trim() === "") fail(field, "must be a non-empty string");
+    return value as string;
+  };
+  const arr = (value: unknown, field: string): unknown[] => {
+    if (!Array.isArray(value)) fail(field, "must be an array");
+    return value as unknown[];
+  };
+  const relPath = (value: unknown, field: string, allowEmpty: boolean): string => {
+    if (value === undefined && allowEmpty) return "";
+    const p = str(value, field).replace(/\/+$/, "");
+    if (p.startsWith("/") || /^[a-zA-Z]:/.test(p) || p.split(/[\\/]/).some((seg) => seg === ".." || seg === "")) {
+      fail(field, `must be a relative path inside the folder (got "${p}")`);
+    }
+    return p === "." ? "" : p;
+  };
+
+  const root = obj(raw, "(root)");
+  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health"]);
+  for (const key of Object.keys(root)) if (!known.has(key)) fail(key, "is not a known field");
+
+  const name = str(root.name, "name");
+  if (!NAME_RE.test(name)) fail("name", `must match ${NAME_RE} (got "${name}")`);
+  if (name !== folderName) fail("name", `must equal the folder name "${folderName}" (got "${name}")`);
+  const order = root.order === undefined ? 100 : root.order;
+  if (typeof order !== "number" || !Number.isFinite(order)) fail("order", "must be a number");
+
+  const options = arr(root.options ?? [], "options").map((rawOption, i): OptionSpec => {
+    const field = `options[${i}]`;
+    const o = obj(rawOption, field);
+    const optName = str(o.name, `${field}.name`);
+    if (!NAME_RE.test(optName)) fail(`${field}.name`, `must match ${NAME_RE} (got "${optName}")`);
+    if (RESERVED_OPTION_NAMES.has(optName)) fail(`${field}.name`, `"${optName}" is a flag of the CLI itself`);
+    const choices = arr(o.choices, `${field}.choices`).map((rawChoice, j): Choice => {
+      const c = obj(rawChoice, `${field}.choices[${j}]`);
+      const value = str(c.value, `${field}.choices[${j}].value`);
+      if (!/^[a-z0-9][a-z0-9._-]*$/.test(value)) fail(`${field}.choices[${j}].value`, `must be lowercase letters, digits, ".", "_" or "-" (got "${value}")`);
+      const hint = c.hint === undefined ? undefined : str(c.hint, `${field}.choices[${j}].hint`);
+      return { value, label: str(c.label ?? value, `${field}.choices[${j}].label`), ...(hint ? { hint } : {}) };
+    });
+    if (choices.length === 0) fail(`${field}.choices`, "must offer at least one choice");
+    const values = choices.map((c) => c.value);
+    const dup = values.find((v, k) => values.indexOf(v) !== k);
+    if (dup) fail(`${field}.choices`, `offers "${dup}" twice`);
+    const dflt = str(o.default, `${field}.default`);
+    if (!values.includes(dflt)) fail(`${field}.default`, `"${dflt}" is not one of its choices (${values.join(", ")})`);
+    const message = str(o.message, `${field}.message`);
+    return { name: optName, message, description: str(o.description ?? message, `${field}.description`), default: dflt, choices };
+  });
+  const optionNames = options.map((o) => o.name);
+  const dupOption = optionNames.find((v, k) => optionNames.indexOf(v) !== k);
+  if (dupOption) fail("options", `declare "${dupOption}" twice`);
+
+  const layers = arr(root.layers, "layers").map((rawLayer, i): Layer => {
+    const field = `layers[${i}]`;
+    const l = obj(rawLayer, field);
+    for (const key of Object.keys(l)) if (!["source", "shared", "target", "when"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+    if ((l.source === undefined) === (l.shared === undefined)) fail(field, 'must have exactly one of "source" or "shared"');
+    const from = l.source !== undefined
+      ? { kind: "template" as const, dir: relPath(l.source, `${field}.source`, false) }
+      : { kind: "shared" as const, dir: relPath(l.shared, `${field}.shared`, false) };
+    const when: Record<string, readonly string[]> = {};
+    for (const [key, rawValue] of Object.entries(obj(l.when ?? {}, `${field}.when`))) {
+      const spec = options.find((o) => o.name === key);
+      if (!spec) fail(`${field}.when.${key}`, `is not a declared option (${optionNames.join(", ") || "none"})`);
+      const accepted = Array.isArray(rawValue) ? rawValue : [rawValue];
+      for (const v of accepted) {
+        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v)) {
+          fail(`${field}.when.${key}`, `"${String(v)}" is not a choice of option ${key}`);
+        }
+      }
+      when[key] = accepted as string[];
+    }
+    return { from, target: relPath(l.target, `${field}.target`, true), when };
+  });
+  if (layers.length === 0) fail("layers", "must list at least one layer");
+
+  const next = arr(root.next ?? [], "next").map((v, i) => str(v, `next[${i}]`));
+  const install = arr(root.install ?? [], "install").map((cmd, i) => {
+    const argv = arr(cmd, `install[${i}]`).map((v, j) => str(v, `install[${i}][${j}]`));
+    if (argv.length === 0) fail(`install[${i}]`, "must name a program");
+    return argv;
+  });
+  const health = obj(root.health, "health");
+
+  return Object.freeze({
+    name,
+    title: str(root.title, "title"),
+    description: str(root.description, "description"),
+    order: order as number,
+    options,
+    layers,
+    next,
+    install,
+    health: { path: str(health.path, "health.path"), portVar: str(health.portVar, "health.portVar") },
+  });
+}
+
+/** True when every `when` entry of the layer accepts the answer for its option. */
+export function layerApplies(layer: Layer, options: Readonly<Record<string, string>>): boolean {
+  return Object.entries(layer.when).every(([key, accepted]) => accepted.includes(options[key] ?? ""));
+}

@@ -1,0 +1,169 @@
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { CancelledError, UserError } from "../errors.js";
+import type { FileMap } from "../render/render.js";
+import { errorCode, type FsLike } from "./fs.js";
+import type { TargetState } from "./target.js";
+
+export interface WriteRequest {
+  readonly targetDir: string;
+  /** What inspectTarget() saw; the writer checks again, since time has passed. */
+  readonly target: TargetState;
+  readonly files: FileMap;
+  readonly force: boolean;
+  /** Aborted on SIGINT/SIGTERM: the writer stops, undoes what it did and throws CancelledError. */
+  readonly signal?: AbortSignal;
+  /** Called after each file is staged; tests use it to inject faults half-way. */
+  readonly onFileStaged?: (path: string) => void | Promise<void>;
+}
+
+export interface WriteResult {
+  readonly written: readonly string[];
+  /** Files that existed and were replaced (only with --force). */
+  readonly replaced: readonly string[];
+}
+
+/**
+ * The only code that touches the project directory. Files are written to a staging directory
+ * beside the target, then moved into place. On any error or abort, everything it created is
+ * removed and every file it replaced is put back: the disk is as it was before.
+ */
+export async function writeProject(fs: FsLike, request: WriteRequest): Promise<WriteResult> {
+  const { targetDir, files, signal } = request;
+  const undo: (() => Promise<void>)[] = [];
+  const checkAbort = () => {
+    if (signal?.aborted) throw new CancelledError();
+  };
+  try {
+    checkAbort();
+    const exists = await pathExists(fs, targetDir);
+    if (!exists && request.target.kind !== "missing") throw new UserError(`${targetDir} disappeared while generating`);
+    if (exists) await checkConflicts(fs, targetDir, files, request.force);
+
+    // Create missing ancestors of the target (remembered, so a rollback removes them).
+    await makeDirs(fs, path.dirname(targetDir), undo);
+    const staging = await makeStaging(fs, targetDir, exists, undo);
+    for (const file of files.values()) {
+      checkAbort();
+      const dest = path.join(staging, file.path);
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      await fs.writeFile(dest, file.content, { mode: file.mode, flag: "wx" });
+      await fs.chmod(dest, file.mode); // the umask must not loosen or tighten what the template says
+      await request.onFileStaged?.(file.path);
+    }
+    checkAbort();
+
+    const written = [...files.keys()];
+    if (!exists) {
+      await fs.rename(staging, targetDir);
+      undo.push(() => fs.rm(targetDir, { recursive: true, force: true }));
+      await fs.rm(`${staging}.backup`, { recursive: true, force: true });
+      return { written, replaced: [] };
+    }
+
+    const backup = `${staging}.backup`;
+    const replaced: string[] = [];
+    for (const rel of written) {
+      checkAbort();
+      const dest = path.join(targetDir, rel);
+      await makeDirs(fs, path.dirname(dest), undo);
+      if (await pathExists(fs, dest)) {
+        const saved = path.join(backup, rel);
+        await fs.mkdir(path.dirname(saved), { recursive: true });
+        await fs.rename(dest, saved);
+        undo.push(() => fs.rename(saved, dest));
+        replaced.push(rel);
+      }
+      await fs.rename(path.join(staging, rel), dest);
+      undo.push(() => fs.rm(dest, { force: true }));
+    }
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.rm(backup, { recursive: true, force: true });
+    return { written, replaced };
+  } catch (error) {
+    await rollback(undo);
+    throw error;
+  }
+}
+
+/** Runs the undo list backwards; keeps going when one undo fails, so the most is restored. */
+async function rollback(undo: (() => Promise<void>)[]): Promise<void> {
+  for (const step of undo.reverse()) {
+    try {
+      await step();
+    } catch {
+      // best effort: a failed undo must not hide the original error
+    }
+  }
+}
+
+/** With --force, a template file may replace a file, never a directory or a link. */
+async function checkConflicts(fs: FsLike, targetDir: string, files: FileMap, force: boolean): Promise<void> {
+  const entries = await fs.readdir(targetDir);
+  if (entries.length > 0 && !force) {
+    throw new UserError(`${targetDir} is not empty; pass --force to add the template's files to it`);
+  }
+  for (const rel of files.keys()) {
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const p = path.join(targetDir, ...parts.slice(0, i));
+      let stat;
+      try {
+        stat = await fs.lstat(p);
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") break;
+        throw error;
+      }
+      const isLast = i === parts.length;
+      if (stat.isSymbolicLink()) throw new UserError(`${p} is a symbolic link; the template would write through it`);
+      if (isLast && !stat.isFile()) throw new UserError(`${p} exists and is not a file; the template needs to write a file there`);
+      if (!isLast && !stat.isDirectory()) throw new UserError(`${p} exists and is not a directory; the template needs a folder there`);
+    }
+  }
+}
+
+async function makeStaging(fs: FsLike, targetDir: string, targetExists: boolean, undo: (() => Promise<void>)[]): Promise<string> {
+  const suffix = randomBytes(4).toString("hex");
+  const beside = path.join(path.dirname(targetDir), `.${path.basename(targetDir)}.svc-app-${suffix}`);
+  try {
+    await fs.mkdir(beside, {});
+    undo.push(() => fs.rm(beside, { recursive: true, force: true }));
+    undo.push(() => fs.rm(`${beside}.backup`, { recursive: true, force: true }));
+    return beside;
+  } catch (error) {
+    const code = errorCode(error);
+    if (!targetExists || !["EACCES", "EPERM", "EROFS"].includes(code ?? "")) throw error;
+  }
+  // The parent is read-only but the target is writable: stage inside the target instead.
+  const inside = path.join(targetDir, `.svc-app-${suffix}`);
+  await fs.mkdir(inside, {});
+  undo.push(() => fs.rm(inside, { recursive: true, force: true }));
+  undo.push(() => fs.rm(`${inside}.backup`, { recursive: true, force: true }));
+  return inside;
+}
+
+/** mkdir -p that records each directory it creates, so rollback can remove exactly those. */
+async function makeDirs(fs: FsLike, dir: string, undo: (() => Promise<void>)[]): Promise<void> {
+  const missing: string[] = [];
+  let current = dir;
+  while (!(await pathExists(fs, current))) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const d of missing) {
+    await fs.mkdir(d, {});
+    undo.push(() => fs.rmdir(d));
+  }
+}
+
+async function pathExists(fs: FsLike, p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return false;
+    throw error;
+  }
+}
