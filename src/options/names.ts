@@ -34,13 +34,14 @@ export function toTitle(name: string): string {
 export function checkProjectName(name: string): Check {
   if (name.trim() === "") return { ok: false, reason: "it is empty" };
   if (name.length > 214) return { ok: false, reason: `it is ${name.length} characters long (npm allows 214)` };
+  if (/[A-Z]/.test(name)) return { ok: false, reason: "it has capital letters (npm names are lowercase)" };
+  if (!/^[a-z][a-z0-9._-]*$/.test(name)) {
+    return { ok: false, reason: 'use lowercase letters, digits, "-", "." and "_" (URL-friendly), starting with a letter' };
+  }
   const npm = validateNpmName(name);
   if (!npm.validForNewPackages) {
     const why = [...(npm.errors ?? []), ...(npm.warnings ?? [])][0] ?? "npm rejects it";
     return { ok: false, reason: why.replace(/^name /, "a package name ") };
-  }
-  if (!/^[a-z][a-z0-9._-]*$/.test(name)) {
-    return { ok: false, reason: 'use lowercase letters, digits, "-", "." and "_", starting with a letter' };
   }
   if (/[-._]$/.test(name)) return { ok: false, reason: 'it ends with "-", "." or "_"' };
   const py = toPyPackage(name);

@@ -37,9 +37,9 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
 
   // 1. Directory and project name.
   let directory = flags.directory;
-  if (directory !== undefined) {
-    nameFromDirectory(directory, ctx.cwd, "directory");
-  } else if (ask) {
+  // Checked before any other question, so a bad name fails fast.
+  if (directory !== undefined) nameFromDirectory(directory, ctx.cwd, "directory");
+  else if (ask) {
     directory = await prompter.text({
       message: "Project name",
       placeholder: DEFAULT_DIRECTORY,

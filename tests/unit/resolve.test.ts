@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { CancelledError, UserError } from "../../src/errors.js";
+import { resolveAnswers, type ResolveContext } from "../../src/options/resolve.js";
+import type { Flags, Prompter } from "../../src/options/types.js";
+import { parseManifest } from "../../src/templates/manifest.js";
+import { demoManifest } from "../helpers/template.js";
+import { memDisk } from "../helpers/memfs.js";
+
+const py = parseManifest(demoManifest({ name: "py", order: 1, options: [
+  { name: "orm", message: "ORM?", default: "sqlalchemy", choices: [{ value: "sqlalchemy" }, { value: "sqlmodel" }] },
+  { name: "python", message: "Python?", default: "3.13", choices: [{ value: "3.12" }, { value: "3.13" }] },
+], layers: [{ source: "base" }] }), "py/template.json", "py");
+const ts = parseManifest(demoManifest({ name: "ts", order: 2, options: [
+  { name: "orm", message: "ORM?", default: "drizzle", choices: [{ value: "drizzle" }, { value: "kysely" }] },
+  { name: "node", message: "Node?", default: "24", choices: [{ value: "22" }, { value: "24" }] },
+], layers: [{ source: "base" }] }), "ts/template.json", "ts");
+
+const flags = (f: Partial<Flags> = {}): Flags => ({ options: {}, yes: false, force: false, dryRun: false, json: false, install: false, git: false, boot: false, ...f });
+
+/** A prompter that answers from a script and records what it was asked. */
+function scripted(answers: (string | boolean | symbol)[]) {
+  const asked: string[] = [];
+  const next = (message: string) => {
+    asked.push(message);
+    if (answers.length === 0) throw new Error(`unexpected question: ${message}`);
+    const a = answers.shift()!;
+    if (typeof a === "symbol") throw new CancelledError();
+    return a;
+  };
+  const prompter: Prompter = {
+    text: async (q) => String(next(q.message)),
+    select: async (q) => String(next(q.message)),
+    confirm: async (q) => Boolean(next(q.message)),
+  };
+  return { prompter, asked };
+}
+
+const ctx = (over: Partial<ResolveContext> = {}): ResolveContext => ({
+  manifests: [py, ts], cwd: "/work", fs: memDisk({ "/work/.keep": "" }).fs, interactive: false, prompter: scripted([]).prompter, ...over,
+});
+
+describe("resolveAnswers", () => {
+  it("with --yes takes every default and derives db names", async () => {
+    const a = await resolveAnswers(flags({ yes: true, install: undefined, git: undefined, boot: undefined }), ctx());
+    expect(a).toMatchObject({ directory: "my-api", projectName: "my-api", stack: "py", options: { orm: "sqlalchemy", python: "3.13" }, dbName: "my_api", dbUser: "my_api_user", targetDir: "/work/my-api" });
+    expect(a.steps).toEqual({ install: true, git: true, boot: false, bootTimeoutSeconds: 180 });
+    expect(Object.isFrozen(a) && Object.isFrozen(a.options)).toBe(true);
+  });
+
+  it("flags win over prompts and defaults; only missing answers are asked", async () => {
+    const { prompter, asked } = scripted(["3.12"]);
+    const a = await resolveAnswers(flags({ directory: "svc/orders", stack: "py", options: { orm: "sqlmodel" } }), ctx({ interactive: true, prompter }));
+    expect(asked).toEqual(["Python?"]);
+    expect(a).toMatchObject({ projectName: "orders", targetDir: "/work/svc/orders", options: { orm: "sqlmodel", python: "3.12" } });
+  });
+
+  it("asks every question in order when interactive, including the steps", async () => {
+    const { prompter, asked } = scripted(["api", "ts", "kysely", "22", true, false, false]);
+    const a = await resolveAnswers(flags({ install: undefined, git: undefined, boot: undefined }), ctx({ interactive: true, prompter }));
+    expect(asked).toEqual(["Project name", "Stack", "ORM?", "Node?", "Install dependencies?", "Initialise a git repository?", "Boot it with Docker Compose and wait for /health?"]);
+    expect(a).toMatchObject({ stack: "ts", options: { orm: "kysely", node: "22" }, steps: { install: true, git: false, boot: false } });
+  });
+
+  it("lists the flags that would answer the missing questions when it cannot ask", async () => {
+    await expect(resolveAnswers(flags(), ctx())).rejects.toThrowError(
+      "cannot ask questions here (stdin is not a terminal, or CI is set): give <directory>, --stack <py|ts>, --orm <sqlalchemy|sqlmodel>, --python <3.12|3.13>, or --yes to take the defaults",
+    );
+  });
+
+  it.each([
+    [{ stack: "go" }, '--stack "go" is not a stack; choose one of: py, ts'],
+    [{ stack: "py", options: { orm: "drizzle" } }, '--orm "drizzle" is not offered by --stack py (it belongs to --stack ts); choose one of: sqlalchemy, sqlmodel'],
+    [{ stack: "py", options: { orm: "mongo" } }, '--orm "mongo" is not offered by --stack py; choose one of: sqlalchemy, sqlmodel'],
+    [{ stack: "py", options: { node: "24" } }, "--node does not apply to --stack py (it belongs to ts; py takes --orm, --python)"],
+    [{ directory: "My API" }, 'invalid project name "My API": it has capital letters (npm names are lowercase); try "my-api"'],
+    [{ directory: "" }, 'directory is empty; give a project name such as "my-api"'],
+    [{ dbName: "My-DB" }, '--db-name "My-DB" is not valid: use lowercase letters, digits and _, starting with a letter or _'],
+    [{ dbUser: "postgres" }, '--db-user "postgres" is not valid: "postgres" is reserved by Postgres'],
+  ])("refuses %j: %s", async (f, message) => {
+    const err = await resolveAnswers(flags({ yes: true, ...f }), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(message);
+  });
+
+  it("refuses a non-empty directory without --force, asks when interactive, cancels on no", async () => {
+    const disk = memDisk({ "/work/my-api/notes.txt": "mine" });
+    await expect(resolveAnswers(flags({ yes: true }), ctx({ fs: disk.fs }))).rejects.toThrowError(/my-api is not empty \(1 entries\); pass --force/);
+    const yes = await resolveAnswers(flags({ yes: true, force: true }), ctx({ fs: disk.fs }));
+    expect(yes.force).toBe(true);
+    const { prompter } = scripted([false]);
+    await expect(resolveAnswers(flags({ directory: "my-api", stack: "py", options: { orm: "sqlalchemy", python: "3.13" } }), ctx({ fs: disk.fs, interactive: true, prompter }))).rejects.toThrowError(CancelledError);
+  });
+
+  it("a cancelled prompt stops resolution with CancelledError", async () => {
+    const { prompter } = scripted([Symbol("cancel")]);
+    await expect(resolveAnswers(flags(), ctx({ interactive: true, prompter }))).rejects.toThrowError(CancelledError);
+  });
+
+  it("'.' means the current directory", async () => {
+    const a = await resolveAnswers(flags({ yes: true, directory: "." }), ctx({ cwd: "/work/orders-api", fs: memDisk({ "/work/orders-api": null }).fs }));
+    expect(a).toMatchObject({ projectName: "orders-api", targetDir: "/work/orders-api", target: { kind: "empty" } });
+  });
+});
