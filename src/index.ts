@@ -51,7 +51,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
   const interactive = !json && !ciEnv && Boolean(io.stdin.isTTY && io.stdout.isTTY);
   // In --json mode stdout carries only the result object; people read stderr.
   const human = json ? io.stderr : io.stdout;
-  const reporter = createReporter(human, interactive);
+  const reporter = createReporter(human, io.stderr, interactive);
   try {
     const manifests = await loadManifests(io.templatesRoot);
     const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));

@@ -63,7 +63,7 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return { flags: emptyFlags(), exitEarly: true };
-      throw new UserError(`${error.message.replace(/^error: /, "").split("\n")[0]} (see --help)`);
+      throw new UserError(`${error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ")} (see --help)`);
     }
     throw error;
   }

@@ -15,7 +15,7 @@ export interface Reporter {
   error(message: string): void;
 }
 
-export function createReporter(output: Writable, fancy: boolean): Reporter {
+export function createReporter(output: Writable, errors: Writable, fancy: boolean): Reporter {
   if (fancy) {
     const opts = { output };
     return {
@@ -31,9 +31,9 @@ export function createReporter(output: Writable, fancy: boolean): Reporter {
   return {
     intro: () => {},
     info: line,
-    warn: (m) => line(`warning: ${m}`),
+    warn: (m) => errors.write(`${m}\n`),
     success: line,
     outro: line,
-    error: (m) => line(`error: ${m}`),
+    error: (m) => errors.write(`error: ${m}\n`),
   };
 }

@@ -18,7 +18,7 @@ export async function inspectTarget(fs: FsLike, targetDir: string, shown: string
   try {
     stat = await fs.lstat(targetDir);
   } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw new UserError(`cannot read ${shown}: ${errorCode(error) ?? String(error)}`);
+    if (!["ENOENT", "ENOTDIR"].includes(errorCode(error) ?? "")) throw new UserError(`cannot read ${shown}: ${errorCode(error) ?? String(error)}`);
     await checkParentWritable(fs, targetDir, shown);
     return { kind: "missing" };
   }
@@ -48,7 +48,7 @@ async function checkParentWritable(fs: FsLike, targetDir: string, shown: string)
       return;
     } catch (error) {
       if (error instanceof UserError) throw error;
-      if (errorCode(error) !== "ENOENT" || path.dirname(dir) === dir) throw new UserError(`cannot create ${shown}: ${dir} is not accessible`);
+      if (!["ENOENT", "ENOTDIR"].includes(errorCode(error) ?? "") || path.dirname(dir) === dir) throw new UserError(`cannot create ${shown}: ${dir} is not accessible`);
       dir = path.dirname(dir);
     }
   }

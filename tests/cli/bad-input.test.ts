@@ -1,0 +1,88 @@
+import { mkdirSync, writeFileSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli, snapshotDir, tempDir } from "../helpers/cli.js";
+
+/** Each bad input: the args, the one line it must print, exit code 2, and nothing written. */
+const cases: [string, string[], RegExp][] = [
+  ["unknown flag", ["my-api", "--yes", "--colour", "red"], /^error: unknown option '--colour' \(see --help\)$/],
+  ["misspelt flag", ["my-api", "--yes", "--stak", "fastapi"], /unknown option '--stak'.*Did you mean --stack\?/],
+  ["unknown stack", ["my-api", "--yes", "--stack", "django"], /--stack "django" is not a stack; choose one of: fastapi/],
+  ["unknown ORM", ["my-api", "--yes", "--orm", "mongo"], /--orm "mongo" is not offered by --stack fastapi; choose one of: sqlalchemy, sqlmodel/],
+  ["unsupported Python", ["my-api", "--yes", "--python", "3.9"], /--python "3.9" is not offered by --stack fastapi; choose one of: 3.11, 3.12, 3.13, 3.14/],
+  ["flag without its value", ["my-api", "--yes", "--orm"], /option '--orm <value>' argument missing/],
+  ["capitals and space in the name", ["My API", "--yes"], /invalid project name "My API": it has capital letters.*; try "my-api"/],
+  ["Python keyword as name", ["class", "--yes"], /invalid project name "class": "class" is a Python keyword; try "class-app"/],
+  ["reserved npm name", ["node_modules", "--yes"], /invalid project name "node_modules": a package name node_modules is not a valid package name|node_modules is not a valid package name/],
+  ["core module name", ["http", "--yes"], /invalid project name "http": http is a core module name/],
+  ["name too long", ["a".repeat(215), "--yes"], /it is 215 characters long \(npm allows 214\)/],
+  ["unicode name", ["café", "--yes"], /invalid project name "café".*try "cafe"/],
+  ["empty name", ["", "--yes"], /directory is empty; give a project name such as "my-api"/],
+  ["bad db name", ["my-api", "--yes", "--db-name", "My-DB"], /--db-name "My-DB" is not valid/],
+  ["reserved db user", ["my-api", "--yes", "--db-user", "postgres"], /--db-user "postgres" is not valid: "postgres" is reserved by Postgres/],
+  ["bad boot timeout", ["my-api", "--yes", "--boot-timeout", "soon"], /--boot-timeout <seconds>' argument 'soon' is invalid/],
+  ["two directories", ["one", "two", "--yes"], /too many arguments/],
+  ["no answers and no terminal", ["my-api"], /cannot ask questions here .*give --stack <fastapi.*>, --orm <sqlalchemy\|sqlmodel>, --python <3.11\|3.12\|3.13\|3.14>, or --yes/],
+];
+
+describe("bad input: exit code 2, one line naming the value and what is allowed, nothing written", () => {
+  let cwd: string;
+  beforeAll(() => {
+    cwd = tempDir();
+  });
+
+  it.each(cases)("%s", async (_label, args, message) => {
+    const before = snapshotDir(cwd);
+    const r = await runCli(args, { cwd });
+    expect(r.exitCode).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(snapshotDir(cwd)).toEqual(before);
+  });
+
+  it("refuses a non-empty directory without --force and leaves it untouched", async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, "my-api"));
+    writeFileSync(path.join(dir, "my-api", "notes.txt"), "mine");
+    const before = snapshotDir(dir);
+    const r = await runCli(["my-api", "--yes", "--no-install", "--no-git"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toBe("error: my-api is not empty (1 entries); pass --force to add the template's files to it (nothing else is touched)");
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it("refuses a file where the directory should be, and a symlinked target", async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "my-api"), "a file");
+    mkdirSync(path.join(dir, "real"));
+    symlinkSync(path.join(dir, "real"), path.join(dir, "linked"));
+    const before = snapshotDir(dir);
+    const file = await runCli(["my-api", "--yes"], { cwd: dir });
+    expect([file.exitCode, file.stderr.trim()]).toEqual([2, "error: my-api exists and is not a directory"]);
+    const link = await runCli(["linked", "--yes"], { cwd: dir });
+    expect([link.exitCode, link.stderr.trim()]).toEqual([2, "error: linked is a symbolic link; give the real directory instead"]);
+    const under = await runCli(["my-api/inner", "--yes"], { cwd: dir });
+    expect(under.exitCode).toBe(2);
+    expect(under.stderr).toMatch(/cannot create my-api\/inner: .*my-api is a file/);
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it("never waits for input that cannot come: no flags, no terminal, exit 2 within a second", async () => {
+    const started = Date.now();
+    const r = await runCli([], { cwd: tempDir(), timeout: 5_000, env: { CI: "" }, stdin: "pipe" });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/cannot ask questions here \(stdin is not a terminal, or CI is set\): give <directory>/);
+    expect(Date.now() - started).toBeLessThan(2_000); // generous for a loaded CI machine; the CLI itself answers in ~150 ms
+  });
+
+  it("--json with questions left to ask: exit 2 and a JSON error on stdout", async () => {
+    const r = await runCli(["my-api", "--json"], { cwd: tempDir() });
+    expect(r.exitCode).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: false, exitCode: 2, error: { kind: "UserError" } });
+    expect(out.error.message).toMatch(/cannot ask questions here/);
+  });
+});
