@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
-      { test: { name: "cli", include: ["tests/cli/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
+      { test: { name: "cli", include: ["tests/cli/**/*.test.ts"], globalSetup: ["tests/helpers/tools-setup.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       {
         test: {
           name: "e2e",

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { execa } from "execa";
+import { inject } from "vitest";
 import { parse as parseYaml } from "yaml";
 import Ajv2019 from "ajv/dist/2019.js";
 
@@ -14,7 +15,21 @@ ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
 ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp))?$/);
 ajv.addFormat("ports", /^.+$/);
 ajv.addFormat("subnet_ip_address", /^.+$/);
-const validateCompose = ajv.compile(composeSchema);
+/**
+ * The schema is written for older validators: it names its draft as ".../schema#" and uses the
+ * draft-04 `id` keyword for anchors Ajv does not need. Drop both (only string-valued `id`s, so a
+ * property called "id" stays) and validate with the rest unchanged.
+ */
+function modernise(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(modernise);
+  if (node === null || typeof node !== "object") return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => k !== "$schema" && !(k === "id" && typeof v === "string"))
+      .map(([k, v]) => [k, modernise(v)]),
+  );
+}
+const validateCompose = ajv.compile(modernise(composeSchema) as object);
 
 /** Parses docker-compose.yml and validates it against the Compose specification's JSON schema. */
 export function composeErrors(file: string): string[] {
@@ -63,7 +78,7 @@ export function missingCopySources(file: string, context: string): string[] {
 
 /** hadolint's findings of level "error" (warnings are reported, not failed on). */
 export async function hadolintErrors(file: string): Promise<{ errors: string[]; warnings: string[] }> {
-  const r = await execa("hadolint", ["--format", "json", "--no-fail", file], { reject: false });
+  const r = await execa(inject("hadolintBin"), ["--format", "json", "--no-fail", file], { reject: false });
   if (r.exitCode !== 0 && !String(r.stdout).startsWith("[")) throw new Error(`hadolint did not run: ${r.stderr || r.stdout}`);
   const findings = JSON.parse(String(r.stdout) || "[]") as { level: string; code: string; message: string; line: number }[];
   const fmt = (f: { code: string; message: string; line: number }) => `${path.basename(file)}:${f.line} ${f.code} ${f.message}`;
