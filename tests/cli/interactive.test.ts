@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
+import { TerminalSession } from "../helpers/tmux.js";
+
+let session: TerminalSession | undefined;
+afterEach(async () => {
+  await session?.stop();
+  session = undefined;
+});
+
+describe("interactive flow in a real terminal", () => {
+  it("asks name, stack, ORM, Python and the three steps, then writes the project and prints the next commands", async () => {
+    const cwd = tempDir();
+    session = await TerminalSession.start(`node ${cliPath}`, cwd);
+    await session.waitFor(/Project name/);
+    await session.keys(["Shop API"], true);
+    await session.keys(["Enter"]);
+    await session.waitFor(/capital letters.*try "shop-api"/); // validated as you type, not accepted
+    await session.keys(["C-u"]);
+    for (let i = 0; i < 8; i++) await session.keys(["BSpace"]);
+    await session.keys(["shop-api"], true);
+    await session.keys(["Enter"]);
+    await session.waitFor(/Stack/);
+    await session.keys(["Enter"]); // FastAPI, the default
+    await session.waitFor(/Which ORM\?/);
+    await session.keys(["Down"]);
+    await session.keys(["Enter"]); // sqlmodel
+    await session.waitFor(/Which Python version\?/);
+    await session.keys(["Enter"]); // 3.13
+    await session.waitFor(/Install dependencies\?/);
+    await session.keys(["Right"]);
+    await session.keys(["Enter"]); // No
+    await session.waitFor(/Initialise a git repository\?/);
+    await session.keys(["Right"]);
+    await session.keys(["Enter"]); // No
+    await session.waitFor(/Boot it with Docker Compose/);
+    await session.keys(["Enter"]); // No is the default
+    const code = await session.exitCode();
+    const screen = await session.screen();
+    expect(code, screen).toBe(0);
+    expect(screen).toMatch(/Next:/);
+    expect(screen).toMatch(/cd shop-api/);
+    const record = JSON.parse(readFileSync(path.join(cwd, "shop-api", ".svc-app.json"), "utf8"));
+    expect(record.answers).toMatchObject({ name: "shop-api", stack: "fastapi", orm: "sqlmodel", python: "3.13" });
+  });
+
+  it.each([["Escape"], ["C-c"]])("%s at a prompt prints Cancelled, exits 130 and writes nothing", async (key) => {
+    const cwd = tempDir();
+    const before = snapshotDir(cwd);
+    session = await TerminalSession.start(`node ${cliPath} cancel-me`, cwd);
+    await session.waitFor(/Stack/);
+    await session.keys([key]);
+    const code = await session.exitCode();
+    expect(code).toBe(130);
+    expect(await session.screen()).toMatch(/Cancelled/);
+    expect(existsSync(path.join(cwd, "cancel-me"))).toBe(false);
+    expect(snapshotDir(cwd)).toEqual(before);
+  });
+});

@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { execa } from "execa";
+
+/**
+ * Runs a command in a real terminal (a detached tmux session) so the prompts see a TTY,
+ * then types into it and reads the screen, as a person would.
+ */
+export class TerminalSession {
+  readonly name = `svc-${randomBytes(4).toString("hex")}`;
+
+  static async start(command: string, cwd: string, env: Record<string, string> = {}): Promise<TerminalSession> {
+    const session = new TerminalSession();
+    // The shell wrapper prints the exit code and keeps the pane open so the test can read it.
+    const wrapped = `${command}; echo "EXIT=$?"; sleep 600`;
+    const envArgs = Object.entries({ CI: "", NO_COLOR: "1", ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    await execa("tmux", ["new-session", "-d", "-s", session.name, "-x", "120", "-y", "50", "-c", cwd, ...envArgs, "sh", "-c", wrapped]);
+    return session;
+  }
+
+  async screen(): Promise<string> {
+    const r = await execa("tmux", ["capture-pane", "-p", "-J", "-S", "-200", "-t", this.name], { reject: false });
+    return String(r.stdout);
+  }
+
+  /** Waits until the screen matches, failing with the screen's content after the timeout. */
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    while (Date.now() < deadline) {
+      last = await this.screen();
+      if (pattern.test(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${pattern} on screen:\n${last}`);
+  }
+
+  /** Sends tmux key names ("Enter", "Down", "Escape", "C-c") or literal text (`literal: true`). */
+  async keys(keys: string[], literal = false): Promise<void> {
+    await execa("tmux", ["send-keys", "-t", this.name, ...(literal ? ["-l"] : []), ...keys]);
+    await new Promise((r) => setTimeout(r, 150)); // let the prompt redraw before the next key
+  }
+
+  async exitCode(timeoutMs = 15_000): Promise<number> {
+    const screen = await this.waitFor(/EXIT=\d+/, timeoutMs);
+    return Number(/EXIT=(\d+)/.exec(screen)![1]);
+  }
+
+  async stop(): Promise<void> {
+    await execa("tmux", ["kill-session", "-t", this.name], { reject: false });
+  }
+}
