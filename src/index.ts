@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import Handlebars from "handlebars";
 import pkg from "../package.json" with { type: "json" };
 import { CancelledError, isKnownError } from "./errors.js";
 import { parseArgs } from "./cli/program.js";
@@ -15,6 +14,8 @@ import { defaultTemplatesRoot, loadManifests, loadTemplate } from "./templates/r
 import type { Manifest } from "./templates/manifest.js";
 import { realFs, type FsLike } from "./write/fs.js";
 import { writeProject } from "./write/writer.js";
+import { installCommands, runSteps } from "./steps/steps.js";
+import { quote } from "./steps/runner.js";
 
 /** Everything the CLI touches, injectable for tests. */
 export interface Io {
@@ -71,11 +72,11 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     if (abort.signal.aborted) throw new CancelledError();
     const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
     const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
-    const next = nextCommands(manifest, answers);
 
     if (flags.dryRun) {
       const existing = await existingFiles(io.fs, answers, files);
       const status = (p: string) => (existing.has(p) ? "would-replace" : "would-create");
+      const next = nextCommands(manifest, answers, false);
       if (json) printJson(io.stdout, result(answers, files, status, next, true));
       else {
         human.write(`${formatTree(answers.directory, [...files.keys()], existing)}\n`);
@@ -92,13 +93,32 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
       signal: abort.signal,
     });
     const replaced = new Set(written.replaced);
+    reporter.success(`Created ${answers.projectName} (${manifest.title}, ${describeOptions(answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
+
+    let task: ReturnType<Reporter["task"]> | undefined;
+    const steps = await runSteps({ answers, manifest, env: io.env, signal: abort.signal }, {
+      start: (label) => {
+        task = reporter.task(label);
+      },
+      end: (step) => {
+        const line = `${step.name}: ${step.message} (${(step.durationMs / 1000).toFixed(1)}s)`;
+        if (step.status === "ok" || step.status === "skipped") task?.done(line);
+        else task?.fail(step.output ? `${line}\n${indent(step.output)}` : line);
+      },
+    });
+    const installed = steps.some((s) => s.name === "install" && s.status === "ok");
+    const next = nextCommands(manifest, answers, installed);
+    const interrupted = steps.find((s) => s.status === "interrupted");
+    const failed = steps.filter((s) => s.status === "failed");
+    const exitCode = interrupted ? 130 : failed.length > 0 ? 1 : 0;
+
     if (json) {
-      printJson(io.stdout, result(answers, files, (p) => (replaced.has(p) ? "replaced" : "created"), next, false));
-    } else {
-      reporter.success(`Created ${answers.projectName} (${manifest.title}, ${describeOptions(answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
-      reporter.outro(`Next:\n${next.map((c) => `  ${c}`).join("\n")}`);
+      printJson(io.stdout, { ...result(answers, files, (p) => (replaced.has(p) ? "replaced" : "created"), next, false), ok: exitCode === 0, steps });
     }
-    return 0;
+    if (interrupted) reporter.warn(`Interrupted during ${interrupted.name}; the project is complete and kept in ${answers.targetDir}`);
+    else if (failed.length > 0) reporter.warn(`${failed.map((s) => s.name).join(" and ")} failed; the project is complete and kept in ${answers.targetDir}`);
+    if (!json) reporter.outro(`Next:\n${next.map((c) => `  ${c}`).join("\n")}`);
+    return exitCode;
   } catch (error) {
     return report(error, reporter, json ? io.stdout : undefined);
   } finally {
@@ -141,12 +161,17 @@ function printJson(out: Writable, value: unknown): void {
   out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** The manifest's `next` commands, with `{{dir}}` the directory as typed ("cd ." is dropped). */
-function nextCommands(manifest: Manifest, answers: Answers): string[] {
-  const dir = /^[\w@%+=:,./-]+$/.test(answers.directory) ? answers.directory : `'${answers.directory.replace(/'/g, "'\\''")}'`;
-  return manifest.next
-    .map((line) => Handlebars.compile(line, { noEscape: true, strict: true })({ dir }))
-    .filter((line) => line !== "cd .");
+/** What to run next: cd into the project, install if that did not happen, then the manifest's `next`. */
+function nextCommands(manifest: Manifest, answers: Answers, installed: boolean): string[] {
+  return [
+    ...(answers.directory === "." ? [] : [`cd ${quote(answers.directory)}`]),
+    ...(installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "))),
+    ...manifest.next,
+  ];
+}
+
+function indent(text: string): string {
+  return text.split("\n").map((l) => `    ${l}`).join("\n");
 }
 
 function describeOptions(answers: Answers): string {

@@ -32,7 +32,11 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
       .map((m) => ({ m, spec: m.options.find((o) => o.name === name) }))
       .filter((x) => x.spec)
       .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => (c.value === spec!.default ? `${c.value} (default)` : c.value)).join(", ")}`);
-    const description = manifests.flatMap((m) => m.options).find((o) => o.name === name)!.description;
+    // A shared flag (--orm) reads differently per stack: use the stack's own words only when they agree.
+    const specs = manifests.flatMap((m) => m.options).filter((o) => o.name === name);
+    const description = specs.every((o) => o.description === specs[0]!.description)
+      ? specs[0]!.description
+      : specs[0]!.message.replace(/^which\s+/i, "").replace(/\?$/, "");
     program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}]`);
   }
 

@@ -13,6 +13,8 @@ export interface Reporter {
   success(message: string): void;
   outro(message: string): void;
   error(message: string): void;
+  /** A long-running task: a spinner with elapsed time on a TTY, a line when it starts otherwise. */
+  task(label: string): { done(message: string): void; fail(message: string): void };
 }
 
 export function createReporter(output: Writable, errors: Writable, fancy: boolean): Reporter {
@@ -25,6 +27,11 @@ export function createReporter(output: Writable, errors: Writable, fancy: boolea
       success: (m) => clack.log.success(m, opts),
       outro: (m) => clack.outro(m, opts),
       error: (m) => clack.log.error(m, opts),
+      task: (label) => {
+        const spin = clack.spinner({ output, indicator: "timer" });
+        spin.start(label);
+        return { done: (m) => spin.stop(m), fail: (m) => spin.error(m) };
+      },
     };
   }
   const line = (m: string) => output.write(`${m}\n`);
@@ -35,5 +42,9 @@ export function createReporter(output: Writable, errors: Writable, fancy: boolea
     success: line,
     outro: line,
     error: (m) => errors.write(`error: ${m}\n`),
+    task: (label) => {
+      line(`${label}...`);
+      return { done: line, fail: (m) => errors.write(`${m}\n`) };
+    },
   };
 }

@@ -153,6 +153,8 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
 
 async function resolveSteps(flags: Flags, ask: boolean, prompter: Prompter): Promise<StepChoices> {
   const bootTimeoutSeconds = flags.bootTimeout ?? DEFAULT_BOOT_TIMEOUT_SECONDS;
+  // A dry run writes nothing, so there is nothing to install, commit or boot: do not ask.
+  if (flags.dryRun) return { install: false, git: false, boot: false, bootTimeoutSeconds };
   const decide = async (given: boolean | undefined, message: string, askDefault: boolean, plainDefault: boolean) =>
     given ?? (ask ? prompter.confirm({ message, initialValue: askDefault }) : plainDefault);
   const install = await decide(flags.install, "Install dependencies?", true, true);

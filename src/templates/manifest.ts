@@ -35,7 +35,8 @@ export interface Manifest {
   readonly layers: readonly Layer[];
   readonly next: readonly string[];
   readonly install: readonly (readonly string[])[];
-  readonly health: { readonly path: string; readonly portVar: string };
+  /** Where the booted service answers: `path` on the host port named by `portVar` in .env; docs at `docsPath`. */
+  readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
 }
 
 /** Flags of the CLI itself; a template option may not take one of these names. */
@@ -153,7 +154,11 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     layers,
     next,
     install,
-    health: { path: str(health.path, "health.path"), portVar: str(health.portVar, "health.portVar") },
+    health: {
+      path: str(health.path, "health.path"),
+      portVar: str(health.portVar, "health.portVar"),
+      docsPath: health.docsPath === undefined ? "/docs" : str(health.docsPath, "health.docsPath"),
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
@@ -13,7 +13,9 @@ afterEach(async () => {
 describe("interactive flow in a real terminal", () => {
   it("asks name, stack, ORM, Python and the three steps, then writes the project and prints the next commands", async () => {
     const cwd = tempDir();
-    session = await TerminalSession.start(`node ${cliPath}`, cwd);
+    const gitconfig = path.join(tempDir(), "gitconfig");
+    writeFileSync(gitconfig, "[user]\n\tname = Terminal User\n\temail = tty@example.invalid\n");
+    session = await TerminalSession.start(`node ${cliPath}`, cwd, { GIT_CONFIG_GLOBAL: gitconfig, GIT_CONFIG_NOSYSTEM: "1" });
     await session.waitFor(/Project name/);
     await session.keys(["Shop API"], true);
     await session.keys(["Enter"]);
@@ -33,14 +35,15 @@ describe("interactive flow in a real terminal", () => {
     await session.keys(["Right"]);
     await session.keys(["Enter"]); // No
     await session.waitFor(/Initialise a git repository\?/);
-    await session.keys(["Right"]);
-    await session.keys(["Enter"]); // No
+    await session.keys(["Enter"]); // Yes, the default
     await session.waitFor(/Boot it with Docker Compose/);
     await session.keys(["Enter"]); // No is the default
     const code = await session.exitCode();
     const screen = await session.screen();
     expect(code, screen).toBe(0);
+    expect(screen).toMatch(/git: repository initialised on \S+ with one commit/);
     expect(screen).toMatch(/Next:/);
+    expect(screen).toMatch(/poetry install/); // install was declined, so it is listed next
     expect(screen).toMatch(/cd shop-api/);
     const record = JSON.parse(readFileSync(path.join(cwd, "shop-api", ".svc-app.json"), "utf8"));
     expect(record.answers).toMatchObject({ name: "shop-api", stack: "fastapi", orm: "sqlmodel", python: "3.13" });

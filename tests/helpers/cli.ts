@@ -18,7 +18,7 @@ export function tempDir(prefix = "svc-cli-"): string {
  */
 export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeout?: number } & Partial<Options> = { cwd: tmpdir() }) {
   const { env, ...rest } = options;
-  const result = await execa("node", [cliPath, ...args], {
+  const result = await execa(process.execPath, [cliPath, ...args], {
     reject: false,
     stdin: "ignore",
     timeout: options.timeout ?? 30_000,

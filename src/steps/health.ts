@@ -1,0 +1,51 @@
+export interface HealthResult {
+  readonly ok: boolean;
+  readonly elapsedMs: number;
+  /** The last thing seen: "HTTP 503", "connection refused", ... */
+  readonly last: string;
+  readonly interrupted: boolean;
+}
+
+/**
+ * Polls `url` until it answers 200, the timeout passes, or the signal aborts. Each request has
+ * its own short timeout so a server that accepts and never answers cannot stall the wait.
+ */
+export async function waitForHealth(url: string, options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal }): Promise<HealthResult> {
+  const started = Date.now();
+  const interval = options.intervalMs ?? 1_000;
+  let last = "no answer yet";
+  while (!options.signal?.aborted) {
+    const remaining = options.timeoutMs - (Date.now() - started);
+    if (remaining <= 0) break;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(5_000, Math.max(remaining, 1))) });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.status === 200) return { ok: true, elapsedMs: Date.now() - started, last: "HTTP 200", interrupted: false };
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = describeFetchError(error);
+    }
+    await sleep(Math.min(interval, Math.max(0, options.timeoutMs - (Date.now() - started))), options.signal);
+  }
+  return { ok: false, elapsedMs: Date.now() - started, last, interrupted: Boolean(options.signal?.aborted) };
+}
+
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  if (cause?.code === "ECONNREFUSED") return "connection refused";
+  if (cause?.code === "ECONNRESET") return "connection reset";
+  if ((error as Error).name === "TimeoutError") return "no answer within 5 s";
+  return (error as Error).message;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
