@@ -13,7 +13,7 @@ const FASTAPI_TREE = [
   "app/api/__init__.py", "app/api/deps.py", "app/api/health.py", "app/api/items.py", "app/api/router.py",
   "app/core/__init__.py", "app/core/config.py", "app/core/logger.py",
   "app/db/__init__.py", "app/db/base.py", "app/db/session.py",
-  "app/db/migrations/env.py", "app/db/migrations/script.py.mako", "app/db/migrations/versions/2024_01_01_0000-0001_create_items.py",
+  "app/db/migrations/env.py", "app/db/migrations/script.py.mako", "app/db/migrations/versions/0001_create_items.py",
   "app/models/__init__.py", "app/models/item.py",
   "app/schema/__init__.py", "app/schema/item.py",
   "app/services/__init__.py", "app/services/items.py",
@@ -84,7 +84,9 @@ describe.each(variants)("fastapi $orm on Python $python", (options) => {
       expect(lint.errors, file).toEqual([]);
       expect(missingCopySources(path.join(dir, file), path.join(dir, context)), file).toEqual([]);
     }
-    expect(finalUser(path.join(dir, "Dockerfile"))).toBe("app-user");
+    // The final stage runs as app-user, by name or by its uid/gid 1001, which the image creates.
+    expect(["app-user", "app-user:app-user", "1001", "1001:1001"]).toContain(finalUser(path.join(dir, "Dockerfile")));
+    expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toMatch(/(useradd|adduser)[^\n]*--uid 1001[^\n]*app-user/);
     expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).not.toMatch(/COPY[^\n]*\.env\b/);
   });
 });

@@ -1,0 +1,1 @@
+"""Business logic. Services take an AsyncSession and never commit: the request's session does."""

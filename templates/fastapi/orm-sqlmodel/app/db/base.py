@@ -1,0 +1,17 @@
+"""The metadata every SQLModel table registers on; Alembic compares it with the database."""
+
+from sqlmodel import SQLModel
+
+# Named constraints make migrations reproducible: without names Postgres invents them and a later
+# `op.drop_constraint` has to guess. Set before any model module defines its table.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+# What Alembic and the tests look at: every table of every model.
+metadata = SQLModel.metadata

@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import { execa, type Options } from "execa";
+import { tailLines } from "../../src/steps/runner.js";
+
+export const CI = Boolean(process.env.CI) && !["0", "false"].includes(String(process.env.CI).toLowerCase());
+export const PG = { host: "127.0.0.1", port: "5432", user: "postgres" };
+
+/**
+ * Runs a command for an e2e step. On failure it throws an error that names the command, its
+ * folder and the tail of its output, which is what a failing variant must print.
+ */
+export async function sh(file: string, args: string[], options: Options & { cwd: string }): Promise<string> {
+  const r = await execa(file, args, { reject: false, all: true, stdin: "ignore", ...options });
+  const output = String(r.all ?? "");
+  if (r.exitCode !== 0 || r.failed) {
+    const why = r.timedOut ? "timed out" : `exited with code ${r.exitCode}`;
+    throw new Error(`\`${[file, ...args].join(" ")}\` in ${options.cwd} ${why}:\n${tailLines(output, 40)}`);
+  }
+  return output;
+}
+
+/** psql against the local server as the superuser, stopping at the first error. */
+export function psql(args: string[], cwd: string, database = "postgres"): Promise<string> {
+  return sh("psql", ["-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--no-password", "-h", PG.host, "-p", PG.port, "-U", PG.user, "-d", database, "-qAt", ...args], { cwd });
+}
+
+/** A database name and role unique to this run, so runs never collide and cleanup is exact. */
+export function uniqueDbNames(prefix: string): { dbName: string; dbUser: string } {
+  const id = randomBytes(4).toString("hex");
+  return { dbName: `e2e_${prefix}_${id}`, dbUser: `e2e_${prefix}_${id}_user` };
+}
+
+export async function dropDatabaseAndRole(dbName: string, dbUser: string): Promise<void> {
+  const run = (sql: string) => psql(["-c", sql], "/").catch(() => "");
+  // The generated tests make <db>_test_* databases; they drop them, but a crash could leave one.
+  const leftovers = (await psql(["-c", `SELECT datname FROM pg_database WHERE datname LIKE '${dbName}%'`], "/").catch(() => ""))
+    .split("\n").filter(Boolean);
+  for (const db of leftovers) await run(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+  await run(`DROP ROLE IF EXISTS "${dbUser}"`);
+}
+
+/** What is missing for the e2e tier on this machine: a message per thing, saying how to get it. */
+export async function missingPrerequisites(tools: { name: string; check: string[]; how: string }[]): Promise<string[]> {
+  const missing: string[] = [];
+  const ready = await execa("pg_isready", ["-h", PG.host, "-p", PG.port], { reject: false });
+  if (ready.exitCode !== 0) {
+    missing.push("Postgres is not answering on 127.0.0.1:5432: start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`");
+  }
+  for (const tool of tools) {
+    const r = await execa(tool.check[0]!, tool.check.slice(1), { reject: false });
+    if (r.exitCode !== 0) missing.push(`${tool.name} is missing: ${tool.how}`);
+  }
+  return missing;
+}
+
+/** Step timings, printed as a table at the end of the run (and used in the closing note). */
+export class Timings {
+  private readonly rows: [string, string, number][] = [];
+  async time<T>(variant: string, step: string, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.rows.push([variant, step, Date.now() - started]);
+    }
+  }
+  print(title: string): void {
+    const lines = this.rows.map(([v, s, ms]) => `  ${v.padEnd(34)} ${s.padEnd(28)} ${(ms / 1000).toFixed(1).padStart(7)} s`);
+    console.log(`${title}\n${lines.join("\n")}`);
+  }
+}
