@@ -1,4 +1,3 @@
-import { execa } from "execa";
 
 export interface CommandResult {
   readonly command: string;
@@ -27,6 +26,8 @@ export interface RunOptions {
  */
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
   const [file, ...args] = argv;
+  // Loaded on first use: it is the heaviest import, and runs without post steps never need it.
+  const { execa } = await import("execa");
   const started = Date.now();
   const result = await execa(file!, args, {
     cwd: options.cwd,
