@@ -18,7 +18,7 @@ const FASTAPI_TREE = [
   "app/schema/__init__.py", "app/schema/item.py",
   "app/services/__init__.py", "app/services/items.py",
   "sql/db.Dockerfile", "sql/init_db.sql",
-  "tests/__init__.py", "tests/conftest.py", "tests/helpers.py", "tests/test_health.py", "tests/test_items.py", "tests/test_session.py",
+  "tests/__init__.py", "tests/conftest.py", "tests/helpers.py", "tests/test_health.py", "tests/test_items.py", "tests/test_migrations.py", "tests/test_session.py",
 ].sort();
 
 const manifest = await manifestOf("fastapi");

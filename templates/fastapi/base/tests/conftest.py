@@ -8,12 +8,10 @@ touch your development data and two runs never collide.
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 from alembic import command
-from alembic.config import Config
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -22,8 +20,8 @@ from app.core.config import settings
 from app.db.base import metadata
 from app.db.session import async_session_factory
 from app.main import app
+from tests.helpers import alembic_config
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Postgres cuts identifiers at 63 bytes; cut the base name, never the random part.
 MAX_IDENTIFIER = 63
 
@@ -48,13 +46,6 @@ async def run_as_admin(sql: str) -> None:
         await conn.close()
 
 
-def migrate(url: URL, revision: str) -> None:
-    config = Config(PROJECT_ROOT / "alembic.ini")
-    config.set_main_option("script_location", str(PROJECT_ROOT / "app" / "db" / "migrations"))
-    config.attributes["url"] = url
-    command.upgrade(config, revision)
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[URL]:
     suffix = f"_test_{secrets.token_hex(4)}"
@@ -63,7 +54,7 @@ def database_url() -> Iterator[URL]:
     asyncio.run(run_as_admin(f"CREATE DATABASE {quote_identifier(name)}"))
     try:
         url = settings.database_url.set(database=name)
-        migrate(url, "head")
+        command.upgrade(alembic_config(url), "head")
         yield url
     finally:
         # FORCE ends connections a failed test may have left open.
