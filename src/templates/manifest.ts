@@ -37,6 +37,14 @@ export interface Manifest {
   readonly install: readonly (readonly string[])[];
   /** Where the booted service answers: `path` on the host port named by `portVar` in .env; docs at `docsPath`. */
   readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
+  /** How `pnpm templates:lock` makes each lock file: run `run` in a generated project, keep `file`. */
+  readonly lock: readonly LockSpec[];
+}
+
+export interface LockSpec {
+  readonly file: string;
+  readonly run: readonly string[];
+  readonly when: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Flags of the CLI itself; a template option may not take one of these names. */
@@ -78,7 +86,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   };
 
   const root = obj(raw, "(root)");
-  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health"]);
+  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock"]);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, "is not a known field");
 
   const name = str(root.name, "name");
@@ -113,6 +121,23 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   const dupOption = optionNames.find((v, k) => optionNames.indexOf(v) !== k);
   if (dupOption) fail("options", `declare "${dupOption}" twice`);
 
+  /** `when`: option name -> one value or a list, each a declared choice. */
+  const parseWhen = (raw: unknown, field: string): Record<string, readonly string[]> => {
+    const when: Record<string, readonly string[]> = {};
+    for (const [key, rawValue] of Object.entries(obj(raw ?? {}, field))) {
+      const spec = options.find((o) => o.name === key);
+      if (!spec) fail(`${field}.${key}`, `is not a declared option (${optionNames.join(", ") || "none"})`);
+      const accepted = Array.isArray(rawValue) ? rawValue : [rawValue];
+      for (const v of accepted) {
+        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v)) {
+          fail(`${field}.${key}`, `"${String(v)}" is not a choice of option ${key}`);
+        }
+      }
+      when[key] = accepted as string[];
+    }
+    return when;
+  };
+
   const layers = arr(root.layers, "layers").map((rawLayer, i): Layer => {
     const field = `layers[${i}]`;
     const l = obj(rawLayer, field);
@@ -121,19 +146,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     const from = l.source !== undefined
       ? { kind: "template" as const, dir: relPath(l.source, `${field}.source`, false) }
       : { kind: "shared" as const, dir: relPath(l.shared, `${field}.shared`, false) };
-    const when: Record<string, readonly string[]> = {};
-    for (const [key, rawValue] of Object.entries(obj(l.when ?? {}, `${field}.when`))) {
-      const spec = options.find((o) => o.name === key);
-      if (!spec) fail(`${field}.when.${key}`, `is not a declared option (${optionNames.join(", ") || "none"})`);
-      const accepted = Array.isArray(rawValue) ? rawValue : [rawValue];
-      for (const v of accepted) {
-        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v)) {
-          fail(`${field}.when.${key}`, `"${String(v)}" is not a choice of option ${key}`);
-        }
-      }
-      when[key] = accepted as string[];
-    }
-    return { from, target: relPath(l.target, `${field}.target`, true), when };
+    return { from, target: relPath(l.target, `${field}.target`, true), when: parseWhen(l.when, `${field}.when`) };
   });
   if (layers.length === 0) fail("layers", "must list at least one layer");
 
@@ -144,6 +157,12 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     return argv;
   });
   const health = obj(root.health, "health");
+  const lock = arr(root.lock ?? [], "lock").map((rawLock, i): LockSpec => {
+    const l = obj(rawLock, `lock[${i}]`);
+    const run = arr(l.run, `lock[${i}].run`).map((v, j) => str(v, `lock[${i}].run[${j}]`));
+    if (run.length === 0) fail(`lock[${i}].run`, "must name a program");
+    return { file: relPath(l.file, `lock[${i}].file`, false), run, when: parseWhen(l.when, `lock[${i}].when`) };
+  });
 
   return Object.freeze({
     name,
@@ -159,10 +178,11 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
       portVar: str(health.portVar, "health.portVar"),
       docsPath: health.docsPath === undefined ? "/docs" : str(health.docsPath, "health.docsPath"),
     },
+    lock,
   });
 }
 
 /** True when every `when` entry of the layer accepts the answer for its option. */
-export function layerApplies(layer: Layer, options: Readonly<Record<string, string>>): boolean {
+export function layerApplies(layer: Pick<Layer, "when">, options: Readonly<Record<string, string>>): boolean {
   return Object.entries(layer.when).every(([key, accepted]) => accepted.includes(options[key] ?? ""));
 }

@@ -6,8 +6,8 @@ import { CI, dropDatabaseAndRole, missingPrerequisites, psql, sh, Timings, uniqu
 import { exerciseItemsApi, startServer } from "./http.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
-// PyPI's per-release JSON (see support/poetry_simple_api.py); the install itself is Poetry's own.
-process.env.PATH = `${path.join(import.meta.dirname, "support", "bin")}:${process.env.PATH}`;
+// PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
+process.env.PATH = `${path.join(import.meta.dirname, "..", "..", "scripts", "support", "bin")}:${process.env.PATH}`;
 
 const missing = await missingPrerequisites([
   { name: "Poetry 2", check: ["poetry", "--version"], how: "`python3 -m pip install 'poetry>=2.2,<3'`" },
