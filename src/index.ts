@@ -65,6 +65,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
       cwd: io.cwd,
       fs: io.fs,
       interactive,
+      env: io.env,
       prompter: clackPrompter({ input: io.stdin, output: human, signal: abort.signal }),
     });
     const manifest = manifests.find((m) => m.name === answers.stack)!;

@@ -23,6 +23,8 @@ export interface ResolveContext {
   /** A person can answer prompts (a TTY, and not CI). */
   readonly interactive: boolean;
   readonly prompter: Prompter;
+  /** For defaults that depend on how the CLI was started (npm_config_user_agent). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -88,7 +90,8 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     throw new UserError(`--${name} does not apply to --stack ${chosen.name} (it belongs to ${offeredBy.join(", ")}; ${chosen.name} takes ${own})`);
   }
   const options: Record<string, string> = {};
-  for (const spec of chosen.options) {
+  for (const raw of chosen.options) {
+    const spec = withDetectedDefault(raw, ctx.env ?? {});
     const given = flags.options[spec.name];
     if (given !== undefined) {
       options[spec.name] = checkChoice(spec, given, chosen, manifests);
@@ -174,6 +177,17 @@ export function nameFromDirectory(directory: string, cwd: string, flag: string):
     throw new UserError(`invalid project name "${projectName}": ${check.reason}${suggestion ? `; try "${suggestion}"` : ""}`);
   }
   return { targetDir, projectName };
+}
+
+/**
+ * `npm create`, `pnpm create`, `yarn create` and `bunx` set npm_config_user_agent to
+ * "<pm>/<version> ..."; an option that detects the package manager defaults to that one when it
+ * is among its choices. A flag still wins, and a prompt still asks (starting there).
+ */
+export function withDetectedDefault(spec: OptionSpec, env: Readonly<Record<string, string | undefined>>): OptionSpec {
+  if (spec.detect !== "package-manager") return spec;
+  const agent = /^(npm|pnpm|yarn|bun)\//.exec(env.npm_config_user_agent ?? "")?.[1];
+  return agent && spec.choices.some((c) => c.value === agent) ? { ...spec, default: agent } : spec;
 }
 
 function checkChoice(spec: OptionSpec, value: string, manifest: Manifest, all: readonly Manifest[]): string {

@@ -14,6 +14,8 @@ export interface OptionSpec {
   readonly description: string;
   readonly default: string;
   readonly choices: readonly Choice[];
+  /** "package-manager": the default is the one that started the CLI (npm create, pnpm create, ...). */
+  readonly detect?: "package-manager";
 }
 
 /** A folder of files applied when its `when` matches the answers. */
@@ -115,7 +117,11 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     const dflt = str(o.default, `${field}.default`);
     if (!values.includes(dflt)) fail(`${field}.default`, `"${dflt}" is not one of its choices (${values.join(", ")})`);
     const message = str(o.message, `${field}.message`);
-    return { name: optName, message, description: str(o.description ?? message, `${field}.description`), default: dflt, choices };
+    if (o.detect !== undefined && o.detect !== "package-manager") fail(`${field}.detect`, 'can only be "package-manager"');
+    return {
+      name: optName, message, description: str(o.description ?? message, `${field}.description`), default: dflt, choices,
+      ...(o.detect ? { detect: "package-manager" as const } : {}),
+    };
   });
   const optionNames = options.map((o) => o.name);
   const dupOption = optionNames.find((v, k) => optionNames.indexOf(v) !== k);

@@ -33,10 +33,8 @@ describe("waitForHealth against a real server", () => {
   });
 
   it("reports a server that never comes up as connection refused", async () => {
-    const url = await serve(() => 200);
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server = undefined;
-    const r = await waitForHealth(url, { timeoutMs: 500, intervalMs: 100 });
+    // Port 1 (tcpmux) has no listener: a freed ephemeral port could be taken by a parallel test.
+    const r = await waitForHealth("http://127.0.0.1:1/health", { timeoutMs: 500, intervalMs: 100 });
     expect(r).toMatchObject({ ok: false, last: "connection refused" });
   });
 

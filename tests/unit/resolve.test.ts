@@ -101,3 +101,24 @@ describe("resolveAnswers", () => {
     expect(a).toMatchObject({ projectName: "orders-api", targetDir: "/work/orders-api", target: { kind: "empty" } });
   });
 });
+
+describe("package manager detection", () => {
+  const withPm = parseManifest(demoManifest({ name: "ts", options: [
+    { name: "pm", message: "PM?", default: "npm", detect: "package-manager", choices: [{ value: "npm" }, { value: "pnpm" }] },
+  ], layers: [{ source: "base" }] }), "ts/template.json", "ts");
+  const resolvePm = async (agent: string | undefined, given?: string) =>
+    (await resolveAnswers(flags({ yes: true, options: { pm: given } }), ctx({ manifests: [withPm], env: { npm_config_user_agent: agent } }))).options.pm;
+
+  it.each([
+    ["pnpm/10.34.9 npm/? node/v20.20.2 linux x64", "pnpm"],
+    ["npm/11.19.1 node/v20.20.2 linux x64 workspaces/false", "npm"],
+    ["yarn/1.22.22 npm/? node/v20.20.2 linux x64", "npm"], // not offered: the manifest default
+    [undefined, "npm"],
+  ])("user agent %s -> %s", async (agent, expected) => {
+    expect(await resolvePm(agent)).toBe(expected);
+  });
+
+  it("a flag wins over the detected one", async () => {
+    expect(await resolvePm("pnpm/10.0.0 node/v20", "npm")).toBe("npm");
+  });
+});
