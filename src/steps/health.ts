@@ -31,11 +31,11 @@ export async function waitForHealth(url: string, options: { timeoutMs: number; i
 }
 
 function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code === "ECONNREFUSED") return "connection refused";
   if (cause?.code === "ECONNRESET") return "connection reset";
   if ((error as Error).name === "TimeoutError") return "no answer within 5 s";
-  return (error as Error).message;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -33,8 +33,10 @@ describe("waitForHealth against a real server", () => {
   });
 
   it("reports a server that never comes up as connection refused", async () => {
-    // Port 1 (tcpmux) has no listener: a freed ephemeral port could be taken by a parallel test.
-    const r = await waitForHealth("http://127.0.0.1:1/health", { timeoutMs: 500, intervalMs: 100 });
+    // Hold a port on 127.0.0.1 and call it on 127.0.0.2: nothing can listen there meanwhile,
+    // unlike a freed port, which a parallel test could take.
+    const held = new URL(await serve(() => 200));
+    const r = await waitForHealth(`http://127.0.0.2:${held.port}/health`, { timeoutMs: 500, intervalMs: 100 });
     expect(r).toMatchObject({ ok: false, last: "connection refused" });
   });
 
