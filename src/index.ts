@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import pkg from "../package.json" with { type: "json" };
-import { CancelledError, isKnownError } from "./errors.js";
+import { CancelledError, isKnownError, UserError } from "./errors.js";
 import { parseArgs } from "./cli/program.js";
 import { clackPrompter } from "./cli/prompts.js";
 import { createReporter, type Reporter } from "./cli/reporter.js";
@@ -54,7 +54,8 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
   const human = json ? io.stderr : io.stdout;
   const reporter = createReporter(human, io.stderr, interactive);
   try {
-    const manifests = await loadManifests(io.templatesRoot);
+    const templatesRoot = templatesFlag(argv, io.cwd) ?? io.templatesRoot;
+    const manifests = await loadManifests(templatesRoot);
     const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));
     if (parsed.exitEarly) return 0;
     const { flags } = parsed;
@@ -69,7 +70,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
       prompter: clackPrompter({ input: io.stdin, output: human, signal: abort.signal }),
     });
     const manifest = manifests.find((m) => m.name === answers.stack)!;
-    const template = await loadTemplate(io.templatesRoot, manifest);
+    const template = await loadTemplate(templatesRoot, manifest);
     if (abort.signal.aborted) throw new CancelledError();
     const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
     const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
@@ -94,7 +95,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
       signal: abort.signal,
     });
     const replaced = new Set(written.replaced);
-    reporter.success(`Created ${answers.projectName} (${manifest.title}, ${describeOptions(answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
+    reporter.success(`Created ${answers.projectName} (${describeVariant(manifest.title, answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
 
     let task: ReturnType<Reporter["task"]> | undefined;
     const steps = await runSteps({ answers, manifest, env: io.env, signal: abort.signal }, {
@@ -126,6 +127,18 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/**
+ * `--templates <dir>` is read before the parser is built, because the templates found there
+ * define the other flags (--orm, --python, ...). The parser declares it too, for --help.
+ */
+function templatesFlag(argv: readonly string[], cwd: string): string | undefined {
+  const i = argv.findIndex((a) => a === "--templates" || a.startsWith("--templates="));
+  if (i < 0) return undefined;
+  const value = argv[i]!.includes("=") ? argv[i]!.slice(argv[i]!.indexOf("=") + 1) : argv[i + 1];
+  if (!value || value.startsWith("-")) throw new UserError("option '--templates <dir>' argument missing (see --help)");
+  return path.resolve(cwd, value);
 }
 
 function report(error: unknown, reporter: Reporter, jsonOut: Writable | undefined): number {
@@ -175,8 +188,9 @@ function indent(text: string): string {
   return text.split("\n").map((l) => `    ${l}`).join("\n");
 }
 
-function describeOptions(answers: Answers): string {
-  return Object.entries(answers.options).map(([k, v]) => `${k} ${v}`).join(", ");
+/** "FastAPI (Python), orm sqlalchemy, python 3.13" */
+function describeVariant(title: string, answers: Answers): string {
+  return [title, ...Object.entries(answers.options).map(([k, v]) => `${k} ${v}`)].join(", ");
 }
 
 async function existingFiles(fs: FsLike, answers: Answers, files: FileMap): Promise<Set<string>> {

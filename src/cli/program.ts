@@ -50,6 +50,7 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
     .option("--boot", "docker compose up and wait for /health (default: ask; no with --yes)")
     .option("--no-boot", "do not boot the service")
     .option("--boot-timeout <seconds>", `how long to wait for /health (default: ${DEFAULT_BOOT_TIMEOUT_SECONDS})`, parseSeconds)
+    .option("--templates <dir>", "use the templates in <dir> instead of the bundled ones (for template authors)")
     .option("-y, --yes", "take the defaults for everything not given; never prompt")
     .option("--force", "write into a non-empty directory (only the template's files; nothing else is touched)")
     .option("--dry-run", "print the files that would be written and write nothing")

@@ -32,7 +32,7 @@ export interface StepContext {
 interface StepDefinition {
   readonly name: StepName;
   readonly label: string;
-  readonly enabled: (answers: Answers) => boolean;
+  readonly enabled: (answers: Answers, manifest: Manifest) => boolean;
   readonly run: (ctx: StepContext, log: CommandLog) => Promise<Omit<StepReport, "name" | "durationMs" | "commands">>;
 }
 
@@ -57,7 +57,7 @@ export function installCommands(manifest: Manifest, answers: Answers): string[][
 const install: StepDefinition = {
   name: "install",
   label: "Installing dependencies",
-  enabled: (a) => a.steps.install,
+  enabled: (a, m) => a.steps.install && m.install.length > 0,
   async run(ctx, log) {
     for (const argv of installCommands(ctx.manifest, ctx.answers)) {
       const r = await log.run(argv);
@@ -185,7 +185,7 @@ export interface StepHooks {
 export async function runSteps(ctx: StepContext, hooks: StepHooks): Promise<StepReport[]> {
   const reports: StepReport[] = [];
   for (const step of STEPS) {
-    if (!step.enabled(ctx.answers)) continue;
+    if (!step.enabled(ctx.answers, ctx.manifest)) continue;
     if (ctx.signal.aborted) break;
     hooks.start(step.label);
     const log = new CommandLog(ctx);

@@ -1,7 +1,7 @@
 import { readFile, readdir, lstat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { TemplateError } from "../errors.js";
+import { TemplateError, UserError } from "../errors.js";
 import { parseManifest, type Layer, type Manifest } from "./manifest.js";
 
 /** A file of a layer or a partial, read once from disk. */
@@ -33,7 +33,7 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch {
-    throw new TemplateError(`templates folder not found: ${root}`);
+    throw new UserError(`templates folder not found: ${root}`);
   }
   const manifests: Manifest[] = [];
   for (const entry of entries) {
