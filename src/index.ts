@@ -144,7 +144,9 @@ function templatesFlag(argv: readonly string[], cwd: string): string | undefined
 function report(error: unknown, reporter: Reporter, jsonOut: Writable | undefined): number {
   const known = isKnownError(error);
   const exitCode = known ? error.exitCode : 1;
-  const message = known ? error.message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+  // System errors (ENOSPC, EIO, ...) explain themselves in one line; anything else is a bug: show the stack.
+  const systemError = typeof (error as NodeJS.ErrnoException)?.code === "string";
+  const message = known || systemError ? (error as Error).message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
   if (error instanceof CancelledError) reporter.warn(message);
   else reporter.error(message);
   if (jsonOut) printJson(jsonOut, { ok: false, error: { kind: known ? error.name : "Error", message: message.split("\n")[0] }, exitCode });

@@ -63,6 +63,13 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
       writeErr: () => {}, // errors are rethrown below and printed once by the top-level handler
     });
 
+  // A flag and its negation, or a step with --dry-run, contradict each other: say so instead of
+  // letting the last one win silently.
+  for (const step of ["install", "git", "boot"]) {
+    if (argv.includes(`--${step}`) && argv.includes(`--no-${step}`)) throw new UserError(`--${step} and --no-${step} contradict each other; give one`);
+    if (argv.includes(`--${step}`) && argv.includes("--dry-run")) throw new UserError(`--dry-run writes nothing, so --${step} cannot run; drop one of them`);
+  }
+
   try {
     program.parse([...argv], { from: "user" });
   } catch (error) {

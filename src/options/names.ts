@@ -1,8 +1,8 @@
 import validateNpmName from "validate-npm-package-name";
 
-/** Python's hard keywords: a package named after one cannot be imported. */
+/** Python's hard keywords (lowercase ones: project names are lowercase): a package named after one cannot be imported. */
 const PYTHON_KEYWORDS = new Set([
-  "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue",
+  "and", "as", "assert", "async", "await", "break", "class", "continue",
   "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
   "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ]);

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Handlebars from "handlebars";
 import type { Answers } from "../options/types.js";
-import type { Manifest } from "../templates/manifest.js";
+import { layerApplies, type Manifest } from "../templates/manifest.js";
 import { waitForHealth } from "./health.js";
 import { quote, runCommand, type CommandResult } from "./runner.js";
 
@@ -49,15 +49,17 @@ class CommandLog {
 
 const inDir = (answers: Answers, command: string) => (answers.directory === "." ? command : `cd ${quote(answers.directory)} && ${command}`);
 
-/** The install commands of the manifest, rendered against the answers ({{options.pm}} ...). */
+/** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...). */
 export function installCommands(manifest: Manifest, answers: Answers): string[][] {
-  return manifest.install.map((argv) => argv.map((arg) => Handlebars.compile(arg, { noEscape: true, strict: true })({ options: answers.options })));
+  return manifest.install
+    .filter((cmd) => layerApplies(cmd, answers.options))
+    .map((cmd) => cmd.run.map((arg) => Handlebars.compile(arg, { noEscape: true, strict: true })({ options: answers.options })));
 }
 
 const install: StepDefinition = {
   name: "install",
   label: "Installing dependencies",
-  enabled: (a, m) => a.steps.install && m.install.length > 0,
+  enabled: (a, m) => a.steps.install && installCommands(m, a).length > 0,
   async run(ctx, log) {
     for (const argv of installCommands(ctx.manifest, ctx.answers)) {
       const r = await log.run(argv);

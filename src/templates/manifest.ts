@@ -36,7 +36,8 @@ export interface Manifest {
   readonly options: readonly OptionSpec[];
   readonly layers: readonly Layer[];
   readonly next: readonly string[];
-  readonly install: readonly (readonly string[])[];
+  /** The install step's commands; each runs when its `when` matches (no `when`: always). */
+  readonly install: readonly { readonly run: readonly string[]; readonly when: Readonly<Record<string, readonly string[]>> }[];
   /** Where the booted service answers: `path` on the host port named by `portVar` in .env; docs at `docsPath`. */
   readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
   /** How `pnpm templates:lock` makes each lock file: run `run` in a generated project, keep `file`. */
@@ -157,10 +158,14 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   if (layers.length === 0) fail("layers", "must list at least one layer");
 
   const next = arr(root.next ?? [], "next").map((v, i) => str(v, `next[${i}]`));
+  // An install command is an argv array, or { "run": argv, "when": {...} } for one option value.
   const install = arr(root.install ?? [], "install").map((cmd, i) => {
-    const argv = arr(cmd, `install[${i}]`).map((v, j) => str(v, `install[${i}][${j}]`));
-    if (argv.length === 0) fail(`install[${i}]`, "must name a program");
-    return argv;
+    const field = `install[${i}]`;
+    const conditional = !Array.isArray(cmd);
+    const run = arr(conditional ? obj(cmd, field).run : cmd, conditional ? `${field}.run` : field)
+      .map((v, j) => str(v, `${field}${conditional ? ".run" : ""}[${j}]`));
+    if (run.length === 0) fail(conditional ? `${field}.run` : field, "must name a program");
+    return { run, when: conditional ? parseWhen((cmd as Record<string, unknown>).when, `${field}.when`) : {} };
   });
   const health = obj(root.health, "health");
   const lock = arr(root.lock ?? [], "lock").map((rawLock, i): LockSpec => {
@@ -188,7 +193,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   });
 }
 
-/** True when every `when` entry of the layer accepts the answer for its option. */
+/** True when every `when` entry (of a layer, an install command, a lock spec) accepts the answer for its option. */
 export function layerApplies(layer: Pick<Layer, "when">, options: Readonly<Record<string, string>>): boolean {
   return Object.entries(layer.when).every(([key, accepted]) => accepted.includes(options[key] ?? ""));
 }

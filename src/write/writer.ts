@@ -82,8 +82,22 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     return { written, replaced };
   } catch (error) {
     await rollback(undo);
-    throw error;
+    throw explain(error, targetDir);
   }
+}
+
+/** A place we may not write to is bad input (exit 2); other system errors pass through. */
+function explain(error: unknown, targetDir: string): unknown {
+  const code = errorCode(error);
+  if (code && ["EACCES", "EPERM", "EROFS"].includes(code)) {
+    const where = (error as NodeJS.ErrnoException).path ?? targetDir;
+    const why = code === "EROFS" ? "the file system is read-only" : "permission denied";
+    return new UserError(`cannot write ${targetDir}: ${why} (${where})`);
+  }
+  if (code === "ENOENT" && (error as NodeJS.ErrnoException).syscall === "mkdir") {
+    return new UserError(`cannot write ${targetDir}: cannot create folders there (${(error as NodeJS.ErrnoException).path})`);
+  }
+  return error;
 }
 
 /** Runs the undo list backwards; keeps going when one undo fails, so the most is restored. */

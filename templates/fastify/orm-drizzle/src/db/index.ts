@@ -1,0 +1,57 @@
+import { sql } from "drizzle-orm";
+import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import pg from "pg";
+import { items } from "../models/items.js";
+
+const schema = { items };
+
+export type Db = NodePgDatabase<typeof schema>;
+/** What `request.db` is: a Drizzle transaction bound to one pooled connection. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export interface DatabaseOptions {
+  /** Pool size; the tests use 1 to prove that every request gives its connection back. */
+  max?: number;
+}
+
+export interface Database {
+  readonly db: Db;
+  /** Commits when `fn` resolves, rolls back when it throws; the connection is always released. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  // The pool connects on first use, so the app starts even while the database is down.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    // Fail fast (503) instead of hanging when the database is unreachable.
+    connectionTimeoutMillis: 3_000,
+  });
+  // A connection dropped by the server (restart, failover) must not crash the process. pg
+  // emits 'error' on the pool for idle clients and on the client itself for checked-out ones;
+  // the query in flight is rejected either way, and the pool opens a fresh connection next time.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  const db = drizzle(pool, { schema });
+  return {
+    db,
+    transaction: async (fn) => {
+      // Drizzle's db.transaction() on a pool leaks the connection when BEGIN itself fails (on
+      // a connection the server just dropped), which would slowly drain the pool. Checking the
+      // connection out here guarantees that it is always given back.
+      const client = await pool.connect();
+      try {
+        return await drizzle(client, { schema }).transaction(fn);
+      } finally {
+        client.release();
+      }
+    },
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,49 @@
+import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
+import pg from "pg";
+import type { ItemsTable } from "../models/items.js";
+
+/** Every table of the database, by name. */
+export interface DB {
+  items: ItemsTable;
+}
+
+/** What `request.db` is: a Kysely transaction bound to one pooled connection. */
+export type Tx = Transaction<DB>;
+
+export interface DatabaseOptions {
+  /** Pool size; the tests use 1 to prove that every request gives its connection back. */
+  max?: number;
+}
+
+export interface Database {
+  readonly db: Kysely<DB>;
+  /** Commits when `fn` resolves, rolls back when it throws; the connection is always released. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  // The pool connects on first use, so the app starts even while the database is down.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    // Fail fast (503) instead of hanging when the database is unreachable.
+    connectionTimeoutMillis: 3_000,
+  });
+  // A connection dropped by the server (restart, failover) must not crash the process. pg
+  // emits 'error' on the pool for idle clients and on the client itself for checked-out ones;
+  // the query in flight is rejected either way, and the pool opens a fresh connection next time.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    transaction: (fn) => db.transaction().execute(fn),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    // Also ends the pool.
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,62 @@
+import "reflect-metadata";
+import { DataSource, type DataSourceOptions, type EntityManager } from "typeorm";
+import { Item } from "../models/item.js";
+import { CreateItems1764201600000 } from "./migrations/1764201600000-CreateItems.js";
+
+/** What `request.db` is: a TypeORM EntityManager bound to the request's transaction. */
+export type Tx = EntityManager;
+
+export interface DatabaseOptions {
+  /** Pool size; the tests use 1 to prove that every request gives its connection back. */
+  max?: number;
+}
+
+/** Entities and migrations are listed explicitly: no globs, same list from src/ and dist/. */
+export function dataSourceOptions(url: string, options: DatabaseOptions = {}): DataSourceOptions {
+  return {
+    type: "postgres",
+    url,
+    entities: [Item],
+    migrations: [CreateItems1764201600000],
+    migrationsTableName: "migrations",
+    // Passed to the pg pool: fail fast (503) instead of hanging when the database is down.
+    extra: { max: options.max ?? 10, connectionTimeoutMillis: 3_000 },
+  };
+}
+
+export interface Database {
+  readonly dataSource: DataSource;
+  /** Commits when `fn` resolves, rolls back when it throws; the connection is always released. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const dataSource = new DataSource(dataSourceOptions(url, options));
+  // DataSource.initialize() needs a live database, so it runs on first use rather than at
+  // start-up: the app boots (and /health says 503) while the database is down, and a failed
+  // attempt is retried by the next request.
+  let ready: Promise<DataSource> | undefined;
+  const connected = (): Promise<DataSource> => {
+    ready ??= dataSource.initialize().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+  return {
+    dataSource,
+    transaction: async (fn) => (await connected()).transaction(fn),
+    ping: async () => {
+      await (await connected()).query("select 1");
+    },
+    close: async () => {
+      const current = ready;
+      ready = undefined;
+      if (current && (await current.catch(() => undefined))?.isInitialized) {
+        await dataSource.destroy();
+      }
+    },
+  };
+}
