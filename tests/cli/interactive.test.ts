@@ -62,3 +62,28 @@ describe("interactive flow in a real terminal", () => {
     expect(snapshotDir(cwd)).toEqual(before);
   });
 });
+
+describe("interactive flow for the Node stack", () => {
+  it("asks the ORM, the Node version and the package manager of --stack fastify", async () => {
+    const cwd = tempDir();
+    session = await TerminalSession.start(`node ${cliPath} ts-api --stack fastify --no-install --no-git --no-boot`, cwd);
+    await session.waitFor(/ORM/);
+    expect(await session.screen()).toMatch(/Drizzle[\s\S]*TypeORM[\s\S]*Kysely/);
+    await session.keys(["Down"]);
+    await session.keys(["Down"]);
+    await session.keys(["Enter"]); // kysely
+    await session.waitFor(/Node\.js version/);
+    expect(await session.screen()).toMatch(/Node\.js 22[\s\S]*Node\.js 24[\s\S]*Node\.js 26/);
+    await session.keys(["Down"]);
+    await session.keys(["Enter"]); // 26 (24 is the default, highlighted first)
+    await session.waitFor(/package manager/);
+    await session.keys(["Down"]);
+    await session.keys(["Enter"]); // pnpm
+    const code = await session.exitCode();
+    expect(code, await session.screen()).toBe(0);
+    const record = JSON.parse(readFileSync(path.join(cwd, "ts-api", ".svc-app.json"), "utf8"));
+    expect(record.answers).toMatchObject({ stack: "fastify", orm: "kysely", node: "26", pm: "pnpm" });
+    expect(existsSync(path.join(cwd, "ts-api", "pnpm-lock.yaml"))).toBe(true);
+    expect(await session.screen()).toMatch(/pnpm install --frozen-lockfile/);
+  });
+});

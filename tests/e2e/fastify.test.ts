@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { freePort } from "../helpers/standins.js";
+import { CI, dropDatabaseAndRole, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
+import { exerciseItemsApi, startServer } from "./http.js";
+import { nodeBinDir } from "./node-runtime.js";
+
+// The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
+// and the app itself all run on it, as they would for a user of that version.
+const NODE = "24";
+const missing = await missingPrerequisites([{ name: "make", check: ["make", "--version"], how: "`apt-get install make`" }]);
+if (missing.length > 0) {
+  if (CI) throw new Error(`e2e prerequisites missing:\n${missing.join("\n")}`);
+  console.warn(`Skipping the Fastify e2e tier:\n${missing.join("\n")}`);
+}
+const nodeBin = missing.length > 0 ? "" : await nodeBinDir(NODE);
+// pnpm comes from the registry through npx, as the README's commands do; a shim puts it on PATH.
+const env = { PATH: `${nodeBin}:${path.join(import.meta.dirname, "..", "..", "scripts", "support", "bin")}:${process.env.PATH}`, NO_COLOR: "1" };
+
+const timings = new Timings();
+afterAll(() => timings.print(`Fastify e2e step times (Node ${NODE})`));
+
+const variants = [
+  { orm: "drizzle", pm: "npm" },
+  { orm: "typeorm", pm: "npm" },
+  { orm: "kysely", pm: "npm" },
+  { orm: "drizzle", pm: "pnpm" },
+];
+
+describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on Node 24", ({ orm, pm }) => {
+  const { dbName, dbUser } = uniqueDbNames(`${orm.slice(0, 4)}_${pm}`);
+  const variant = `fastify ${orm} ${pm}`;
+  let dir = "";
+  const run = (args: string[]) => sh(pm, args, { cwd: dir, env });
+
+  beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
+  afterAll(() => dropDatabaseAndRole(dbName, dbUser));
+
+  it("1. generates with the built CLI and installs from the shipped lock for real, then commits", async () => {
+    const cwd = tempDir("svc-e2e-");
+    const r = await timings.time(variant, "generate+install+git", () =>
+      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastify", "--orm", orm, "--node", NODE, "--pm", pm, "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
+    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const steps = JSON.parse(r.stdout).steps as { name: string; status: string; commands: string[] }[];
+    expect(steps.map((s) => `${s.name}:${s.status}`)).toEqual(["install:ok", "git:ok"]);
+    expect(steps[0]!.commands).toEqual([pm === "npm" ? "npm ci" : "pnpm install --frozen-lockfile"]);
+    dir = path.join(cwd, "svc-e2e");
+    // The install left the lock as shipped: the first commit is the whole story.
+    expect(await sh("git", ["status", "--porcelain"], { cwd: dir, env })).toBe("");
+  });
+
+  it("2. sql/init_db.sql runs with psql as the Postgres image would", async () => {
+    await psql(["-f", "sql/init_db.sql"], dir);
+    expect(await psql(["-c", `SELECT rolsuper FROM pg_roles WHERE rolname = '${dbUser}'`], dir)).toBe("t");
+  });
+
+  it("3. migrations run up (and down and up again where the ORM migrates down: TypeORM, Kysely)", async () => {
+    const hasItems = () => psql(["-c", "SELECT to_regclass('public.items') IS NOT NULL"], dir, dbName);
+    const scripts = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).scripts as Record<string, string>;
+    expect("migrate:down" in scripts).toBe(orm !== "drizzle"); // drizzle-kit has no down migrations
+    await timings.time(variant, "migrations", async () => {
+      await run(["run", "migrate"]);
+      expect(await hasItems()).toBe("t");
+      if (!scripts["migrate:down"]) return;
+      await run(["run", "migrate:down"]);
+      expect(await hasItems()).toBe("f");
+      await run(["run", "migrate"]);
+      expect(await hasItems()).toBe("t");
+    });
+  });
+
+  it("4. tsc (strict) and biome are clean", async () => {
+    await timings.time(variant, "typecheck+lint", async () => {
+      await run(["run", "typecheck"]);
+      await run(["run", "lint"]);
+    });
+  });
+
+  it("5. the project's own tests pass with `make test`", async () => {
+    const out = await timings.time(variant, "make test", () => sh("make", ["test"], { cwd: dir, env }));
+    expect(out).toMatch(/Tests\s+\d+ passed/);
+  });
+
+  it("6. builds, boots with node, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {
+    await run(["run", "build"]);
+    const port = await freePort();
+    await timings.time(variant, "boot+http", async () => {
+      const server = await startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" } as Record<string, string>, port,
+      });
+      try {
+        await exerciseItemsApi(server.base);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+});
