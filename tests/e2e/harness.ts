@@ -69,3 +69,18 @@ export class Timings {
     console.log(`${title}\n${lines.join("\n")}`);
   }
 }
+
+/**
+ * The generated password must stay in .env and sql/init_db.sql: not in what the CLI printed,
+ * and not anywhere in the first git commit (which must not hold .env).
+ */
+export async function expectSecretKept(dir: string, printed: string): Promise<void> {
+  const { readFileSync } = await import("node:fs");
+  const password = /^DB_PASSWORD=(.+)$/m.exec(readFileSync(`${dir}/.env`, "utf8"))?.[1] ?? "";
+  if (password.length < 24) throw new Error("no generated password in .env");
+  if (printed.includes(password)) throw new Error("the CLI printed the database password");
+  const tracked = (await sh("git", ["ls-files"], { cwd: dir })).split("\n");
+  if (tracked.includes(".env")) throw new Error(".env is in the first commit");
+  const grep = await execa("git", ["grep", "-l", "-F", password, "HEAD", "--", ".", ":!sql/init_db.sql"], { cwd: dir, reject: false });
+  if (String(grep.stdout).trim()) throw new Error(`the password is committed in: ${grep.stdout}`);
+}

@@ -5,6 +5,8 @@ import { tailLines } from "../../src/steps/runner.js";
 
 export interface RunningServer {
   readonly base: string;
+  /** False once the process has exited. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -12,8 +14,12 @@ export interface RunningServer {
 export async function startServer(file: string, args: string[], options: { cwd: string; env: Record<string, string>; port: number; timeoutMs?: number }): Promise<RunningServer> {
   const child: ResultPromise = execa(file, args, { cwd: options.cwd, env: options.env, reject: false, all: true, stdin: "ignore", forceKillAfterDelay: 5_000 });
   let output = "";
+  let exited = false;
   child.all?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
+  });
+  void child.finally(() => {
+    exited = true;
   });
   const base = `http://127.0.0.1:${options.port}`;
   const health = await waitForHealth(`${base}/health`, { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 250 });
@@ -24,6 +30,7 @@ export async function startServer(file: string, args: string[], options: { cwd: 
   }
   return {
     base,
+    alive: () => !exited,
     async stop() {
       child.kill("SIGTERM");
       const r = await child;

@@ -12,7 +12,9 @@ export class TerminalSession {
     const session = new TerminalSession();
     // The shell wrapper prints the exit code and keeps the pane open so the test can read it.
     const wrapped = `${command}; echo "EXIT=$?"; sleep 600`;
-    const envArgs = Object.entries({ CI: "", NO_COLOR: "1", ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    // Started by `pnpm test`, the CLI would detect pnpm as the package manager; a person typing
+    // the command in a shell has no user agent, so the prompts show their plain defaults.
+    const envArgs = Object.entries({ CI: "", NO_COLOR: "1", npm_config_user_agent: "", ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     await execa("tmux", ["new-session", "-d", "-s", session.name, "-x", "120", "-y", "50", "-c", cwd, ...envArgs, "sh", "-c", wrapped]);
     return session;
   }

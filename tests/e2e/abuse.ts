@@ -1,0 +1,129 @@
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { expect } from "vitest";
+import { waitForHealth } from "../../src/steps/health.js";
+
+interface Answer { status: number; type: string; text: string }
+
+async function send(base: string, method: string, path: string, body?: string, contentType = "application/json"): Promise<Answer> {
+  const response = await fetch(`${base}${path}`, { method, headers: body === undefined ? {} : { "content-type": contentType }, body });
+  return { status: response.status, type: response.headers.get("content-type") ?? "", text: await response.text() };
+}
+
+/**
+ * Bad input to a booted service: malformed and mistyped JSON, oversized bodies, unknown routes
+ * and ids, SQL-looking strings. Every answer must be a 4xx with a JSON body (never a 500), and
+ * afterwards the table must hold exactly what the valid requests wrote.
+ * Returns the number of requests sent.
+ */
+export async function abuseItemsApi(base: string, countRows: () => Promise<number>): Promise<number> {
+  const before = await countRows();
+  let sent = 0;
+  const rejected = async (method: string, path: string, body?: string, contentType?: string) => {
+    sent++;
+    const r = await send(base, method, path, body, contentType);
+    const label = `${method} ${path} ${body?.slice(0, 60) ?? ""} -> ${r.status} ${r.text.slice(0, 200)}`;
+    expect(r.status, label).toBeGreaterThanOrEqual(400);
+    expect(r.status, label).toBeLessThan(500);
+    expect(r.type, label).toContain("application/json");
+    expect(() => JSON.parse(r.text), label).not.toThrow();
+  };
+
+  // Bodies that are not JSON, or not the right JSON.
+  for (const body of ['{"name": ', "not json", "{'name': 'single quotes'}", "[]", '"just a string"', "null", "42", '{"name": "x"}{"name": "y"}']) {
+    await rejected("POST", "/items", body);
+  }
+  // Wrong types and values.
+  for (const item of [{}, { name: null }, { name: 123 }, { name: true }, { name: ["a"] }, { name: { nested: 1 } }, { name: "" }, { name: "x".repeat(101) },
+    { name: "ok", description: 5 }, { name: "ok", description: "d".repeat(1001) }, { description: "no name" }]) {
+    await rejected("POST", "/items", JSON.stringify(item));
+  }
+  await rejected("POST", "/items", JSON.stringify({ name: "x".repeat(3_000_000) })); // ~3 MB
+  await rejected("POST", "/items", JSON.stringify({ name: "plain text body" }), "text/plain");
+  // Unknown routes and ids, odd ids and query strings.
+  for (const [method, path] of [["GET", "/nope"], ["GET", "/items/0/extra"], ["POST", "/health"], ["GET", "/items/987654321"], ["GET", "/items/abc"],
+    ["GET", "/items/1.5"], ["GET", "/items/-1"], ["GET", "/items/99999999999999999999"], ["GET", "/items/1%27%20OR%201=1"],
+    ["DELETE", "/items/987654321"], ["PATCH", "/items/987654321"], ["GET", "/items?limit=-1"], ["GET", "/items?limit=abc"], ["GET", "/items?offset=-5"]] as const) {
+    await rejected(method, path, method === "PATCH" ? JSON.stringify({ name: "x" }) : undefined);
+  }
+  await rejected("PATCH", "/items/987654321", JSON.stringify({ name: 5 }));
+
+  // SQL-looking strings are data: stored and returned as they were sent, nothing else happens.
+  const sneaky = ["'; DROP TABLE items; --", "1 OR 1=1", "\\x00'\"`", "Robert'); DELETE FROM items WHERE ('1'='1"];
+  const created: number[] = [];
+  for (const name of sneaky) {
+    sent += 2;
+    const r = await send(base, "POST", "/items", JSON.stringify({ name }));
+    expect(r.status, r.text).toBe(201);
+    const item = JSON.parse(r.text) as { id: number; name: string };
+    const back = JSON.parse((await send(base, "GET", `/items/${item.id}`)).text) as { name: string };
+    expect(back.name).toBe(name);
+    created.push(item.id);
+  }
+  expect(await countRows()).toBe(before + sneaky.length);
+  for (const id of created) {
+    sent++;
+    expect((await send(base, "DELETE", `/items/${id}`)).status).toBe(204);
+  }
+  expect(await countRows()).toBe(before);
+  return sent;
+}
+
+/** A TCP relay to Postgres that a test can cut and restore, to play "the database went away". */
+export class DbRelay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  constructor(private readonly target: { host: string; port: number }, readonly port = 0) {}
+
+  async start(): Promise<number> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on("close", () => this.sockets.delete(s));
+        s.on("error", () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.server = server;
+    (this as { port: number }).port = (server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  /** Refuses new connections and drops the open ones, as a stopped database would. */
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+/**
+ * With the service's database behind `relay`: cut it, /health must turn 503 with a JSON body while
+ * the process stays up; restore it, /health must return to 200 by itself.
+ */
+export async function databaseOutage(base: string, relay: DbRelay, alive: () => boolean): Promise<number> {
+  let sent = 0;
+  expect((await waitForHealth(`${base}/health`, { timeoutMs: 10_000, intervalMs: 200 })).ok).toBe(true);
+  await relay.cut();
+  let down: Answer | undefined;
+  for (let i = 0; i < 50; i++) {
+    sent++;
+    down = await send(base, "GET", "/health");
+    if (down.status === 503) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(down?.status, down?.text).toBe(503);
+  expect(down?.type).toContain("application/json");
+  expect(JSON.parse(down!.text)).toMatchObject({ status: "error", database: "unreachable" });
+  sent++;
+  const items = await send(base, "GET", "/items");
+  expect(items.status, items.text).toBeLessThan(600);
+  expect(items.status, `GET /items with the database down -> ${items.status} ${items.text}`).not.toBe(500);
+  expect(alive()).toBe(true);
+  await relay.start();
+  const back = await waitForHealth(`${base}/health`, { timeoutMs: 20_000, intervalMs: 250 });
+  sent += 1;
+  expect(back.ok, `did not recover: ${back.last}`).toBe(true);
+  return sent;
+}
