@@ -1,6 +1,7 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { expect } from "vitest";
 import { waitForHealth } from "../../src/steps/health.js";
+import { exerciseItemsApi, type RunningServer } from "./http.js";
 
 interface Answer { status: number; type: string; text: string }
 
@@ -126,4 +127,39 @@ export async function databaseOutage(base: string, relay: DbRelay, alive: () => 
   sent += 1;
   expect(back.ok, `did not recover: ${back.last}`).toBe(true);
   return sent;
+}
+
+/**
+ * One generated service under test, from boot to teardown: the relay in front of its database,
+ * the running process, and how many requests each phase sent (for the report).
+ */
+export class ServiceUnderTest {
+  server: RunningServer | undefined;
+  relay: DbRelay | undefined;
+  readonly requests: Record<string, number> = {};
+  constructor(readonly variant: string, private readonly rows: () => Promise<number>) {}
+
+  /** Starts the service with its database behind a relay (`start` gets the relay's port), then runs the CRUD round trip. */
+  async bootAndExercise(start: (dbPort: number) => Promise<RunningServer>): Promise<void> {
+    this.relay = new DbRelay({ host: "127.0.0.1", port: 5432 });
+    this.server = await start(await this.relay.start());
+    this.requests.crud = await exerciseItemsApi(this.server.base);
+  }
+
+  async badInput(): Promise<void> {
+    this.requests.abuse = await abuseItemsApi(this.server!.base, this.rows);
+  }
+
+  async outageAndStop(): Promise<void> {
+    const server = this.server!;
+    this.requests.outage = await databaseOutage(server.base, this.relay!, () => server.alive());
+    await server.stop();
+    this.server = undefined;
+  }
+
+  async teardown(): Promise<void> {
+    await this.server?.stop().catch(() => undefined);
+    await this.relay?.cut();
+    console.log(`${this.variant}: HTTP requests sent ${JSON.stringify(this.requests)}`);
+  }
 }

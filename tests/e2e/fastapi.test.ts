@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
-import { abuseItemsApi, databaseOutage, DbRelay } from "./abuse.js";
-import { exerciseItemsApi, startServer, type RunningServer } from "./http.js";
+import { ServiceUnderTest } from "./abuse.js";
+import { startServer } from "./http.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
 // PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
@@ -35,16 +35,12 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
   const env = { POETRY_VIRTUALENVS_IN_PROJECT: "true", POETRY_NO_INTERACTION: "1", PYTHONDONTWRITEBYTECODE: "1" };
   const poetry = (args: string[]) => sh("poetry", args, { cwd: dir, env });
 
-  let server: RunningServer | undefined;
-  let relay: DbRelay | undefined;
-  const requests: Record<string, number> = {};
+  const service = new ServiceUnderTest(variant, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
-    await server?.stop().catch(() => undefined);
-    await relay?.cut();
+    await service.teardown();
     await dropDatabaseAndRole(dbName, dbUser);
-    console.log(`${variant}: HTTP requests sent ${JSON.stringify(requests)}`);
   });
 
   it("1. generates with the built CLI (--yes), installing with Poetry and committing with git for real", async () => {
@@ -98,23 +94,18 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
 
   it("7. boots with uvicorn, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {
     const port = await freePort();
-    relay = new DbRelay({ host: "127.0.0.1", port: 5432 });
     // The app reaches Postgres through a relay the test can cut (step 9); the environment wins over .env.
-    const dbPort = String(await relay.start());
-    server = await timings.time(variant, "boot", () => startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
-      cwd: dir, env: { ...process.env, ...env, DB_PORT: dbPort } as Record<string, string>, port,
-    }));
-    requests.crud = await exerciseItemsApi(server.base);
+    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) =>
+      startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
+        cwd: dir, env: { ...process.env, ...env, DB_PORT: String(dbPort) } as Record<string, string>, port,
+      })));
   });
 
   it("8. bad input is a 4xx JSON error, never a 500, and the table holds exactly what valid requests wrote", async () => {
-    const rows = async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName));
-    requests.abuse = await timings.time(variant, "bad input", () => abuseItemsApi(server!.base, rows));
+    await timings.time(variant, "bad input", () => service.badInput());
   });
 
   it("9. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
-    requests.outage = await databaseOutage(server!.base, relay!, () => server!.alive());
-    await server!.stop();
-    server = undefined;
+    await service.outageAndStop();
   });
 });

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
-import { abuseItemsApi, databaseOutage, DbRelay } from "./abuse.js";
-import { exerciseItemsApi, startServer, type RunningServer } from "./http.js";
+import { ServiceUnderTest } from "./abuse.js";
+import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
@@ -36,16 +36,12 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
   let dir = "";
   const run = (args: string[]) => sh(pm, args, { cwd: dir, env });
 
-  let server: RunningServer | undefined;
-  let relay: DbRelay | undefined;
-  const requests: Record<string, number> = {};
+  const service = new ServiceUnderTest(variant, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
-    await server?.stop().catch(() => undefined);
-    await relay?.cut();
+    await service.teardown();
     await dropDatabaseAndRole(dbName, dbUser);
-    console.log(`${variant}: HTTP requests sent ${JSON.stringify(requests)}`);
   });
 
   it("1. generates with the built CLI and installs from the shipped lock for real, then commits", async () => {
@@ -97,24 +93,21 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
   it("6. builds, boots with node, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {
     await run(["run", "build"]);
     const port = await freePort();
-    relay = new DbRelay({ host: "127.0.0.1", port: 5432 });
     // The app reaches Postgres through a relay the test can cut (step 8); the environment wins over .env.
     const url = new URL(/^DATABASE_URL=(.+)$/m.exec(readFileSync(path.join(dir, ".env"), "utf8"))![1]!);
-    url.port = String(await relay.start());
-    server = await timings.time(variant, "boot", () => startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-      cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: url.toString() } as Record<string, string>, port,
+    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) => {
+      url.port = String(dbPort);
+      return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: url.toString() } as Record<string, string>, port,
+      });
     }));
-    requests.crud = await exerciseItemsApi(server.base);
   });
 
   it("7. bad input is a 4xx JSON error, never a 500, and the table holds exactly what valid requests wrote", async () => {
-    const rows = async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName));
-    requests.abuse = await timings.time(variant, "bad input", () => abuseItemsApi(server!.base, rows));
+    await timings.time(variant, "bad input", () => service.badInput());
   });
 
   it("8. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
-    requests.outage = await databaseOutage(server!.base, relay!, () => server!.alive());
-    await server!.stop();
-    server = undefined;
+    await service.outageAndStop();
   });
 });
