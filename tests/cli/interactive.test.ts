@@ -63,6 +63,19 @@ describe("interactive flow in a real terminal", () => {
   });
 });
 
+describe("signals while a prompt waits", () => {
+  it.each(["SIGTERM", "SIGINT"] as const)("%s sent to the process ends the prompt: Cancelled, exit 130, nothing written", async (signal) => {
+    const cwd = tempDir();
+    const before = snapshotDir(cwd);
+    session = await TerminalSession.start(`node ${cliPath} signalled-api`, cwd);
+    await session.waitFor(/Stack/);
+    await session.signal(signal);
+    expect(await session.exitCode()).toBe(130);
+    expect(await session.screen()).toMatch(/Cancelled/);
+    expect(snapshotDir(cwd)).toEqual(before);
+  });
+});
+
 describe("interactive flow for the Node stack", () => {
   it("asks the ORM, the Node version and the package manager of --stack fastify", async () => {
     const cwd = tempDir();

@@ -47,6 +47,14 @@ export class TerminalSession {
     return Number(/EXIT=(\d+)/.exec(screen)![1]);
   }
 
+  /** Sends a signal to the program running in the pane (the shell wrapper's child). */
+  async signal(name: NodeJS.Signals): Promise<void> {
+    const shell = String((await execa("tmux", ["display-message", "-p", "-t", this.name, "#{pane_pid}"])).stdout).trim();
+    const child = String((await execa("pgrep", ["-P", shell], { reject: false })).stdout).trim().split("\n")[0];
+    if (!child) throw new Error("no program is running in the terminal");
+    process.kill(Number(child), name);
+  }
+
   async stop(): Promise<void> {
     await execa("tmux", ["kill-session", "-t", this.name], { reject: false });
   }
