@@ -70,7 +70,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
       prompter: clackPrompter({ input: io.stdin, output: human, signal: abort.signal }),
     });
     const manifest = manifests.find((m) => m.name === answers.stack)!;
-    const template = await loadTemplate(templatesRoot, manifest);
+    const template = await loadTemplate(templatesRoot, manifest, answers.options);
     if (abort.signal.aborted) throw new CancelledError();
     const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
     const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });

@@ -2,7 +2,7 @@ import { readFile, readdir, lstat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TemplateError, UserError } from "../errors.js";
-import { parseManifest, type Layer, type Manifest } from "./manifest.js";
+import { layerApplies, parseManifest, type Layer, type Manifest } from "./manifest.js";
 
 /** A file of a layer or a partial, read once from disk. */
 export interface SourceFile {
@@ -57,11 +57,15 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
   return manifests.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }
 
-/** Loads the files of every layer of a template and the partials it may use. */
-export async function loadTemplate(root: string, manifest: Manifest): Promise<Template> {
+/**
+ * Loads the files of the template's layers and the partials it may use. Given the answers'
+ * options, only the layers that apply are read (a Fastify project needs one of six lock files).
+ */
+export async function loadTemplate(root: string, manifest: Manifest, options?: Readonly<Record<string, string>>): Promise<Template> {
   const dir = path.join(root, manifest.name);
   const layers = [];
   for (const layer of manifest.layers) {
+    if (options && !layerApplies(layer, options)) continue;
     const base = layer.from.kind === "template" ? dir : path.join(root, "_shared");
     const folder = path.join(base, layer.from.dir);
     layers.push({ layer, files: await readTree(folder, `${displayPath(dir)}/template.json`) });
