@@ -14,7 +14,7 @@ import { defaultTemplatesRoot, loadManifests, loadTemplate } from "./templates/r
 import type { Manifest } from "./templates/manifest.js";
 import { realFs, type FsLike } from "./write/fs.js";
 import { writeProject } from "./write/writer.js";
-import { installCommands, runSteps } from "./steps/steps.js";
+import { installCommands, runSteps, type StepHooks } from "./steps/steps.js";
 import { quote } from "./steps/runner.js";
 
 /** Everything the CLI touches, injectable for tests. */
@@ -76,14 +76,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
 
     if (flags.dryRun) {
-      const existing = await existingFiles(io.fs, answers, files);
-      const status = (p: string) => (existing.has(p) ? "would-replace" : "would-create");
-      const next = nextCommands(manifest, answers, false);
-      if (json) printJson(io.stdout, result(answers, files, status, next, true));
-      else {
-        human.write(`${formatTree(answers.directory, [...files.keys()], existing)}\n`);
-        reporter.info(`dry run: ${files.size} files would be written to ${answers.targetDir}${existing.size ? ` (${existing.size} replaced)` : ""}; nothing was written`);
-      }
+      await printDryRun(io, { manifest, answers, files, json, human, reporter });
       return 0;
     }
 
@@ -97,17 +90,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     const replaced = new Set(written.replaced);
     reporter.success(`Created ${answers.projectName} (${describeVariant(manifest.title, answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
 
-    let task: ReturnType<Reporter["task"]> | undefined;
-    const steps = await runSteps({ answers, manifest, env: io.env, signal: abort.signal }, {
-      start: (label) => {
-        task = reporter.task(label);
-      },
-      end: (step) => {
-        const line = `${step.name}: ${step.message} (${(step.durationMs / 1000).toFixed(1)}s)`;
-        if (step.status === "ok" || step.status === "skipped") task?.done(line);
-        else task?.fail(step.output ? `${line}\n${indent(step.output)}` : line);
-      },
-    });
+    const steps = await runSteps({ answers, manifest, env: io.env, signal: abort.signal }, stepHooks(reporter));
     const installed = steps.some((s) => s.name === "install" && s.status === "ok");
     const next = nextCommands(manifest, answers, installed);
     const interrupted = steps.find((s) => s.status === "interrupted");
@@ -127,6 +110,36 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** --dry-run: the tree (or the JSON) of what would be written, marking files that exist. */
+async function printDryRun(
+  io: Io,
+  { manifest, answers, files, json, human, reporter }: { manifest: Manifest; answers: Answers; files: FileMap; json: boolean; human: Writable; reporter: Reporter },
+): Promise<void> {
+  const existing = await existingFiles(io.fs, answers, files);
+  const next = nextCommands(manifest, answers, false);
+  if (json) {
+    printJson(io.stdout, result(answers, files, (p) => (existing.has(p) ? "would-replace" : "would-create"), next, true));
+    return;
+  }
+  human.write(`${formatTree(answers.directory, [...files.keys()], existing)}\n`);
+  reporter.info(`dry run: ${files.size} files would be written to ${answers.targetDir}${existing.size ? ` (${existing.size} replaced)` : ""}; nothing was written`);
+}
+
+/** Each step as a spinner (TTY) or a line, ending with its outcome and, on failure, the output's tail. */
+function stepHooks(reporter: Reporter): StepHooks {
+  let task: ReturnType<Reporter["task"]> | undefined;
+  return {
+    start: (label) => {
+      task = reporter.task(label);
+    },
+    end: (step) => {
+      const line = `${step.name}: ${step.message} (${(step.durationMs / 1000).toFixed(1)}s)`;
+      if (step.status === "ok" || step.status === "skipped") task?.done(line);
+      else task?.fail(step.output ? `${line}\n${indent(step.output)}` : line);
+    },
+  };
 }
 
 /**
