@@ -46,12 +46,7 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
       message: "Project name",
       placeholder: DEFAULT_DIRECTORY,
       defaultValue: DEFAULT_DIRECTORY,
-      validate: (value) => {
-        const check = checkProjectName(path.basename(path.resolve(ctx.cwd, value || DEFAULT_DIRECTORY)));
-        if (check.ok) return undefined;
-        const suggestion = suggestProjectName(value);
-        return `${check.reason}${suggestion ? ` (try "${suggestion}")` : ""}`;
-      },
+      validate: (value) => projectNameProblem(path.basename(path.resolve(ctx.cwd, value || DEFAULT_DIRECTORY))),
     });
     directory = directory.trim() || DEFAULT_DIRECTORY;
   } else if (flags.yes) {
@@ -171,12 +166,17 @@ export function nameFromDirectory(directory: string, cwd: string, flag: string):
   if (directory.trim() === "") throw new UserError(`${flag} is empty; give a project name such as "${DEFAULT_DIRECTORY}"`);
   const targetDir = path.resolve(cwd, directory);
   const projectName = path.basename(targetDir);
-  const check = checkProjectName(projectName);
-  if (!check.ok) {
-    const suggestion = suggestProjectName(projectName);
-    throw new UserError(`invalid project name "${projectName}": ${check.reason}${suggestion ? `; try "${suggestion}"` : ""}`);
-  }
+  const problem = projectNameProblem(projectName);
+  if (problem) throw new UserError(`invalid project name "${projectName}": ${problem}`);
   return { targetDir, projectName };
+}
+
+/** Why a project name is refused, with a near valid name when there is one; undefined when fine. */
+function projectNameProblem(name: string): string | undefined {
+  const check = checkProjectName(name);
+  if (check.ok) return undefined;
+  const suggestion = suggestProjectName(name);
+  return `${check.reason}${suggestion ? `; try "${suggestion}"` : ""}`;
 }
 
 /**
