@@ -37,7 +37,8 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
     const description = specs.every((o) => o.description === specs[0]!.description)
       ? specs[0]!.description
       : specs[0]!.message.replace(/^which\s+/i, "").replace(/\?$/, "");
-    program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}]`);
+    const detects = specs.some((o) => o.detect === "package-manager") ? "; the default follows `npm create` / `pnpm create`" : "";
+    program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}${detects}]`);
   }
 
   program
