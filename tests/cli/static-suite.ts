@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import ts from "typescript";
 import { expect, it } from "vitest";
 import { listTree } from "../helpers/cli.js";
@@ -42,6 +43,22 @@ export function commonProjectChecks(project: () => GeneratedProject, webPort: nu
     expect(compose).toMatch(/condition: service_healthy/);
     expect(compose).toMatch(/env_file:\s*\n?\s*-?\s*\.env/);
     expect(compose).not.toMatch(/^\s*-\s*"?\d+:\d+"?\s*$/m); // no port published on every interface
+  });
+
+  // docker-compose v1 resolves the file as Compose would (env_file, ${VAR} from .env) without a daemon.
+  it("resolves with `docker-compose config`, reading .env, ports still on 127.0.0.1", async () => {
+    const { dir } = project();
+    const r = await execa("docker-compose", ["config"], { cwd: dir, reject: false });
+    if ((r as { code?: string }).code === "ENOENT") {
+      // .ci/run installs it; only a developer machine without it may pass over this check.
+      expect(process.env.CI, "docker-compose (v1) is missing: apt-get install docker-compose").toBeFalsy();
+      return;
+    }
+    expect(r.exitCode, `${r.stderr}`).toBe(0);
+    const resolved = String(r.stdout);
+    expect(resolved).toContain(`- 127.0.0.1:${webPort}:${webPort}/tcp`);
+    expect(resolved).toContain("- 127.0.0.1:5432:5432/tcp");
+    expect(resolved).not.toContain("${");
   });
 
   it("has Dockerfiles without lint errors, app-user (uid 1001) as the final user, existing COPY sources and no .env", async () => {
