@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // templates.js: the manifest loader, for scripts/lock-templates.mjs.
+  entry: { index: "src/index.ts", templates: "src/templates/index.ts" },
   format: ["esm"],
   target: "node20",
   platform: "node",

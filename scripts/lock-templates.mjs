@@ -9,14 +9,16 @@
 // --upgrade deletes the old lock first, so every dependency moves to the newest allowed version.
 // --set python=3.11 picks an option the lock does not depend on, e.g. the Python version this
 // machine has (the generated .python-version makes pyenv look for that interpreter).
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
+import { defaultTemplatesRoot, loadManifests, whenMatches } from "../dist/templates.js";
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const templates = path.join(root, "templates");
+const templates = defaultTemplatesRoot();
 const cli = path.join(root, "bin", "create-svc-app.js");
 const PLACEHOLDER = "svc-lock-placeholder";
 const args = process.argv.slice(2);
@@ -26,20 +28,17 @@ const only = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--set
 // Poetry goes through the Simple-API fallback (scripts/support/poetry_simple_api.py).
 const env = { ...process.env, PATH: `${path.join(root, "scripts", "support", "bin")}:${process.env.PATH}`, CI: "true" };
 
-const matches = (when, options) => Object.entries(when ?? {}).every(([k, v]) => [v].flat().includes(options[k]));
-
 let count = 0;
-for (const stack of readdirSync(templates)) {
-  const manifestFile = path.join(templates, stack, "template.json");
-  if (stack.startsWith("_") || !existsSync(manifestFile) || (only.length && !only.includes(stack))) continue;
-  const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+for (const manifest of await loadManifests(templates)) {
+  const stack = manifest.name;
+  if (only.length && !only.includes(stack)) continue;
   for (const layer of manifest.layers) {
-    if (!layer.source) continue;
-    const layerDir = path.join(templates, stack, layer.source);
-    const options = Object.fromEntries(manifest.options.map((o) => [o.name, [layer.when?.[o.name] ?? overrides[o.name] ?? o.default].flat()[0]]));
-    for (const spec of manifest.lock ?? []) {
-      if (!matches(spec.when, options)) continue;
-      const stored = [spec.file, `${spec.file}.hbs`].find((f) => existsSync(path.join(layerDir, layer.target ?? "", f)));
+    if (layer.from.kind !== "template") continue;
+    const layerDir = path.join(templates, stack, layer.from.dir, layer.target);
+    const options = Object.fromEntries(manifest.options.map((o) => [o.name, layer.when[o.name]?.[0] ?? overrides[o.name] ?? o.default]));
+    for (const spec of manifest.lock) {
+      if (!whenMatches(spec, options)) continue;
+      const stored = [spec.file, `${spec.file}.hbs`].find((f) => existsSync(path.join(layerDir, f)));
       if (!stored) continue;
       const work = mkdtempSync(path.join(tmpdir(), "svc-lock-"));
       const flags = Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]);
@@ -50,9 +49,9 @@ for (const stack of readdirSync(templates)) {
       execFileSync(spec.run[0], spec.run.slice(1), { cwd: project, env, stdio: "inherit" });
       let lock = readFileSync(path.join(project, spec.file), "utf8");
       if (stored.endsWith(".hbs")) lock = lock.split(PLACEHOLDER).join("{{project.name}}");
-      writeFileSync(path.join(layerDir, layer.target ?? "", stored), lock);
+      writeFileSync(path.join(layerDir, stored), lock);
       rmSync(work, { recursive: true, force: true });
-      console.log(`  -> templates/${stack}/${layer.source}/${stored}`);
+      console.log(`  -> templates/${stack}/${layer.from.dir}/${stored}`);
       count++;
     }
   }

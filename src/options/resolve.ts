@@ -37,23 +37,24 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
   const ask = interactive && !flags.yes;
   const missing: string[] = [];
 
-  // 1. Directory and project name.
+  // 1. Directory and project name, checked before any other question so a bad name fails fast.
   let directory = flags.directory;
-  // Checked before any other question, so a bad name fails fast.
-  if (directory !== undefined) nameFromDirectory(directory, ctx.cwd, "directory");
-  else if (ask) {
-    directory = await prompter.text({
-      message: "Project name",
-      placeholder: DEFAULT_DIRECTORY,
-      defaultValue: DEFAULT_DIRECTORY,
-      validate: (value) => projectNameProblem(path.basename(path.resolve(ctx.cwd, value || DEFAULT_DIRECTORY))),
-    });
-    directory = directory.trim() || DEFAULT_DIRECTORY;
-  } else if (flags.yes) {
-    directory = DEFAULT_DIRECTORY;
-  } else {
-    missing.push("<directory>");
+  if (directory === undefined) {
+    if (ask) {
+      directory = await prompter.text({
+        message: "Project name",
+        placeholder: DEFAULT_DIRECTORY,
+        defaultValue: DEFAULT_DIRECTORY,
+        validate: (value) => projectNameProblem(path.basename(path.resolve(ctx.cwd, value || DEFAULT_DIRECTORY))),
+      });
+      directory = directory.trim() || DEFAULT_DIRECTORY;
+    } else if (flags.yes) {
+      directory = DEFAULT_DIRECTORY;
+    } else {
+      missing.push("<directory>");
+    }
   }
+  const named = directory === undefined ? undefined : nameFromDirectory(directory, ctx.cwd, "directory");
 
   // 2. Stack.
   const defaultStack = manifests[0]!;
@@ -103,14 +104,14 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     }
   }
 
-  if (missing.length > 0 || directory === undefined || manifest === undefined) {
+  if (missing.length > 0 || directory === undefined || named === undefined || manifest === undefined) {
     throw new UserError(
       `cannot ask questions here (stdin is not a terminal, or CI is set): give ${missing.join(", ")}, or --yes to take the defaults`,
     );
   }
 
   // 4. Database names: flags or derived from the project name, never asked.
-  const { targetDir, projectName } = nameFromDirectory(directory, ctx.cwd, "directory");
+  const { targetDir, projectName } = named;
   const derived = defaultDbNames(projectName);
   const dbName = checkDb(flags.dbName, derived.dbName, "db-name");
   const dbUser = checkDb(flags.dbUser, derived.dbUser, "db-user");

@@ -1,7 +1,7 @@
 import Handlebars from "handlebars";
 import { TemplateError } from "../errors.js";
 import type { Answers, Secrets } from "../options/types.js";
-import { layerApplies } from "../templates/manifest.js";
+import { whenMatches } from "../templates/manifest.js";
 import type { Template } from "../templates/registry.js";
 
 /** One file of the generated project. */
@@ -62,7 +62,7 @@ export function renderTemplate(input: RenderInput): FileMap {
   const files = new Map<string, RenderedFile>();
 
   for (const { layer, files: sources } of template.layers) {
-    if (!layerApplies(layer, answers.options)) continue;
+    if (!whenMatches(layer, answers.options)) continue;
     const layerName = layer.from.kind === "shared" ? `_shared/${layer.from.dir}` : `${template.manifest.name}/${layer.from.dir}`;
     for (const source of sources) {
       const sourceName = `templates/${layerName}/${source.path}`;

@@ -9,13 +9,11 @@ export interface CommandResult {
   /** The program was not found on PATH. */
   readonly missing: boolean;
   readonly interrupted: boolean;
-  readonly timedOut: boolean;
 }
 
 export interface RunOptions {
   readonly cwd: string;
   readonly signal?: AbortSignal;
-  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
 }
 
@@ -34,8 +32,6 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
     reject: false,
     all: true,
     stdin: "ignore",
-    extendEnv: true,
-    env: options.env,
     cancelSignal: options.signal,
     forceKillAfterDelay: 3_000,
     timeout: options.timeoutMs,
@@ -49,7 +45,6 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
     tail: tailLines(String(result.all ?? ""), 20),
     missing: code === "ENOENT",
     interrupted: Boolean(result.isCanceled),
-    timedOut: Boolean(result.timedOut),
   };
 }
 

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Handlebars from "handlebars";
 import type { Answers } from "../options/types.js";
-import { layerApplies, type Manifest } from "../templates/manifest.js";
+import { whenMatches, type Manifest } from "../templates/manifest.js";
 import { waitForHealth } from "./health.js";
 import { quote, runCommand, type CommandResult } from "./runner.js";
 
@@ -52,7 +52,7 @@ const inDir = (answers: Answers, command: string) => (answers.directory === "." 
 /** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...). */
 export function installCommands(manifest: Manifest, answers: Answers): string[][] {
   return manifest.install
-    .filter((cmd) => layerApplies(cmd, answers.options))
+    .filter((cmd) => whenMatches(cmd, answers.options))
     .map((cmd) => cmd.run.map((arg) => Handlebars.compile(arg, { noEscape: true, strict: true })({ options: answers.options })));
 }
 

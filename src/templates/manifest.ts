@@ -194,6 +194,6 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
 }
 
 /** True when every `when` entry (of a layer, an install command, a lock spec) accepts the answer for its option. */
-export function layerApplies(layer: Pick<Layer, "when">, options: Readonly<Record<string, string>>): boolean {
-  return Object.entries(layer.when).every(([key, accepted]) => accepted.includes(options[key] ?? ""));
+export function whenMatches(item: { readonly when: Layer["when"] }, options: Readonly<Record<string, string>>): boolean {
+  return Object.entries(item.when).every(([key, accepted]) => accepted.includes(options[key] ?? ""));
 }

@@ -2,7 +2,7 @@ import { readFile, readdir, lstat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TemplateError, UserError } from "../errors.js";
-import { layerApplies, parseManifest, type Layer, type Manifest } from "./manifest.js";
+import { whenMatches, parseManifest, type Layer, type Manifest } from "./manifest.js";
 
 /** A file of a layer or a partial, read once from disk. */
 export interface SourceFile {
@@ -65,7 +65,7 @@ export async function loadTemplate(root: string, manifest: Manifest, options?: R
   const dir = path.join(root, manifest.name);
   const layers = [];
   for (const layer of manifest.layers) {
-    if (options && !layerApplies(layer, options)) continue;
+    if (options && !whenMatches(layer, options)) continue;
     const base = layer.from.kind === "template" ? dir : path.join(root, "_shared");
     const folder = path.join(base, layer.from.dir);
     layers.push({ layer, files: await readTree(folder, `${displayPath(dir)}/template.json`) });

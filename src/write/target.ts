@@ -18,7 +18,7 @@ export async function inspectTarget(fs: FsLike, targetDir: string, shown: string
   try {
     stat = await fs.lstat(targetDir);
   } catch (error) {
-    if (!["ENOENT", "ENOTDIR"].includes(errorCode(error) ?? "")) throw new UserError(`cannot read ${shown}: ${errorCode(error) ?? String(error)}`);
+    if (!isMissing(error)) throw new UserError(`cannot read ${shown}: ${errorCode(error) ?? String(error)}`);
     await checkParentWritable(fs, targetDir, shown);
     return { kind: "missing" };
   }
@@ -48,8 +48,13 @@ async function checkParentWritable(fs: FsLike, targetDir: string, shown: string)
       return;
     } catch (error) {
       if (error instanceof UserError) throw error;
-      if (!["ENOENT", "ENOTDIR"].includes(errorCode(error) ?? "") || path.dirname(dir) === dir) throw new UserError(`cannot create ${shown}: ${dir} is not accessible`);
+      if (!isMissing(error) || path.dirname(dir) === dir) throw new UserError(`cannot create ${shown}: ${dir} is not accessible`);
       dir = path.dirname(dir);
     }
   }
+}
+
+/** Nothing there: the path does not exist, or one of its parents is a file. */
+function isMissing(error: unknown): boolean {
+  return ["ENOENT", "ENOTDIR"].includes(errorCode(error) ?? "");
 }

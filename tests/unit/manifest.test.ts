@@ -2,7 +2,7 @@ import { symlinkSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { TemplateError } from "../../src/errors.js";
-import { layerApplies, parseManifest } from "../../src/templates/manifest.js";
+import { whenMatches, parseManifest } from "../../src/templates/manifest.js";
 import { loadManifests, loadTemplate } from "../../src/templates/registry.js";
 import { demoManifest, templatesOnDisk } from "../helpers/template.js";
 
@@ -38,9 +38,9 @@ describe("manifest validation", () => {
 
   it("matches layers on every `when` entry", () => {
     const m = parse(demoManifest());
-    expect(layerApplies(m.layers[1]!, { orm: "beta" })).toBe(true);
-    expect(layerApplies(m.layers[1]!, { orm: "alpha" })).toBe(false);
-    expect(layerApplies(m.layers[0]!, {})).toBe(true);
+    expect(whenMatches(m.layers[1]!, { orm: "beta" })).toBe(true);
+    expect(whenMatches(m.layers[1]!, { orm: "alpha" })).toBe(false);
+    expect(whenMatches(m.layers[0]!, {})).toBe(true);
   });
 });
 
