@@ -18,10 +18,30 @@ export class CancelledError extends Error {
   }
 }
 
+/** Where a template problem is: the real file, and the line and column when known (1-based). */
+export interface TemplateProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly col?: number;
+  /** What is wrong and, when there is one, the fix. */
+  readonly message: string;
+}
+
+/** `file:line:col: message`, the form editors and terminals make clickable. */
+export function formatProblem(p: TemplateProblem): string {
+  return `${p.file}${p.line ? `:${p.line}${p.col ? `:${p.col}` : ""}` : ""}: ${p.message}`;
+}
+
 /** A template on disk is broken (manifest, layer, Handlebars). A defect of the template, not of the input. */
 export class TemplateError extends Error {
   override readonly name = "TemplateError";
   readonly exitCode = 1;
+  /** Set when the problem has a place in a file (`templates check` reports it as data). */
+  readonly problem?: TemplateProblem;
+  constructor(message: string | TemplateProblem) {
+    super(typeof message === "string" ? message : formatProblem(message));
+    if (typeof message !== "string") this.problem = message;
+  }
 }
 
 /** A post-generation step (install, git, boot) failed. The project is kept. */

@@ -1,8 +1,9 @@
 import Handlebars from "handlebars";
-import { TemplateError } from "../errors.js";
+import { TemplateError, type TemplateProblem } from "../errors.js";
 import type { Answers, Secrets } from "../options/types.js";
 import { whenMatches } from "../templates/manifest.js";
 import type { Template } from "../templates/registry.js";
+import { BUILTIN_HELPERS, lintTemplate, parseTemplate, type Scope } from "./lint.js";
 
 /** One file of the generated project. */
 export interface RenderedFile {
@@ -59,18 +60,34 @@ export function renderTemplate(input: RenderInput): FileMap {
   const { template, answers } = input;
   const hbs = createHandlebars(template.partials);
   const context = templateContext(input);
+  const scope = templateScope(template, context);
+  const checkedPartials = new Set<string>();
   const files = new Map<string, RenderedFile>();
+  /** Parses and checks a template file (and, once, each partial it uses), throwing the first problem. */
+  const compile = (source: string, file: string) => {
+    const { ast, problems, partials } = checkTemplate(source, file, scope);
+    for (const name of partials) {
+      const partial = template.partials[name];
+      if (!partial || checkedPartials.has(name)) continue;
+      checkedPartials.add(name);
+      problems.push(...checkTemplate(partial.source, partial.file, scope).problems);
+    }
+    if (problems[0]) throw new TemplateError(problems[0]);
+    return ast!;
+  };
 
-  for (const { layer, files: sources } of template.layers) {
+  for (const { layer, dir, files: sources } of template.layers) {
     if (!whenMatches(layer, answers.options)) continue;
-    const layerName = layer.from.kind === "shared" ? `_shared/${layer.from.dir}` : `${template.manifest.name}/${layer.from.dir}`;
+    for (const excluded of layer.exclude) {
+      for (const p of [...files.keys()]) if (p === excluded || (excluded.endsWith("/") && p.startsWith(excluded))) files.delete(p);
+    }
     for (const source of sources) {
-      const sourceName = `templates/${layerName}/${source.path}`;
+      const sourceName = `${dir}/${source.path}`;
       let outPath = source.path;
       let content = source.content;
       if (outPath.endsWith(".hbs")) {
         outPath = outPath.slice(0, -4);
-        content = Buffer.from(renderText(hbs, source.content.toString("utf8"), context, sourceName), "utf8");
+        content = Buffer.from(renderText(hbs, compile(source.content.toString("utf8"), sourceName), context, sourceName), "utf8");
       }
       outPath = joinPath(layer.target, renameSafe(outPath));
       assertInside(outPath, sourceName);
@@ -105,9 +122,8 @@ function recordOfGeneration({ template, answers, generatorVersion }: RenderInput
   };
 }
 
-function createHandlebars(partials: Readonly<Record<string, string>>): typeof Handlebars {
-  const hbs = Handlebars.create();
-  hbs.registerHelper({
+/** Our helpers, documented in templates/README.md. */
+const HELPERS: Readonly<Record<string, Handlebars.HelperDelegate>> = {
     eq: (a: unknown, b: unknown) => a === b,
     ne: (a: unknown, b: unknown) => a !== b,
     and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
@@ -118,17 +134,41 @@ function createHandlebars(partials: Readonly<Record<string, string>>): typeof Ha
     json: (value: unknown) => JSON.stringify(value),
     upper: (s: unknown) => String(s).toUpperCase(),
     lower: (s: unknown) => String(s).toLowerCase(),
-  });
-  for (const [name, source] of Object.entries(partials)) hbs.registerPartial(name, source);
+};
+
+/** What a file of this template may name, given the context render() builds. */
+export function templateScope(template: Template, context: object): Scope {
+  return {
+    context,
+    stack: template.manifest.name,
+    options: template.manifest.options,
+    helpers: new Set([...BUILTIN_HELPERS, ...Object.keys(HELPERS)]),
+    partials: new Set(Object.keys(template.partials)),
+  };
+}
+
+/** Every problem of one template file: a syntax error, or the unknown names, helpers, partials and choices in it. */
+export function checkTemplate(source: string, file: string, scope: Scope): { ast?: hbs.AST.Program; problems: TemplateProblem[]; partials: Set<string> } {
+  const parsed = parseTemplate(source, file);
+  if ("problem" in parsed) return { problems: [parsed.problem], partials: new Set() };
+  return { ast: parsed.ast, ...lintTemplate(parsed.ast, file, scope) };
+}
+
+function createHandlebars(partials: Template["partials"]): typeof Handlebars {
+  const hbs = Handlebars.create();
+  hbs.registerHelper(HELPERS);
+  for (const [name, partial] of Object.entries(partials)) hbs.registerPartial(name, partial.source);
   return hbs;
 }
 
-function renderText(hbs: typeof Handlebars, source: string, context: object, file: string): string {
+/** Runs a checked template; what strict mode still finds at run time is reported at its line and column. */
+function renderText(hbs: typeof Handlebars, ast: hbs.AST.Program, context: object, file: string): string {
   try {
-    return hbs.compile(source, { noEscape: true, strict: true })(context);
+    return hbs.compile(ast, { noEscape: true, strict: true })(context);
   } catch (error) {
-    const message = (error as Error).message.split("\n")[0];
-    throw new TemplateError(`${file}: ${message}`);
+    const e = error as Error & { lineNumber?: number; column?: number };
+    const message = e.message.split("\n")[0]!.replace(/ - \d+:\d+$/, "");
+    throw new TemplateError({ file, line: e.lineNumber, col: e.column === undefined ? undefined : e.column + 1, message });
   }
 }
 

@@ -1,4 +1,5 @@
 import { TemplateError } from "../errors.js";
+import { locateField } from "./json.js";
 
 /** One choice of an option, as the manifest declares it. */
 export interface Choice {
@@ -18,14 +19,19 @@ export interface OptionSpec {
   readonly detect?: "package-manager";
 }
 
-/** A folder of files applied when its `when` matches the answers. */
+/**
+ * A step applied when its `when` matches the answers: first it removes the `exclude` paths from
+ * what earlier layers produced, then it adds the files of its folder (a layer may do only one).
+ */
 export interface Layer {
-  /** Folder inside the template (`source`) or inside `_shared/` (`shared`). */
-  readonly from: { readonly kind: "template" | "shared"; readonly dir: string };
+  /** Folder inside the template (`source`) or inside `_shared/` (`shared`); null for an exclude-only layer. */
+  readonly from: { readonly kind: "template" | "shared"; readonly dir: string } | null;
   /** Folder inside the project the files land in ("" = project root). */
   readonly target: string;
   /** option name -> accepted values; every entry must match. */
   readonly when: Readonly<Record<string, readonly string[]>>;
+  /** Project paths (as written: `alembic.ini`, `app/db/migrations/`) removed when this layer applies; a trailing `/` means the folder. */
+  readonly exclude: readonly string[];
 }
 
 export interface Manifest {
@@ -42,6 +48,17 @@ export interface Manifest {
   readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
   /** How `pnpm templates:lock` makes each lock file: run `run` in a generated project, keep `file`. */
   readonly lock: readonly LockSpec[];
+  /** The commands the e2e tier runs in a generated project of each variant, by step. */
+  readonly verify: readonly VerifyCommand[];
+}
+
+export const VERIFY_STEPS = ["migrate", "migrate-down", "lint", "test"] as const;
+
+/** One command of `verify`: `migrate` creates the schema, `migrate-down` drops it, `lint` and `test` must pass. */
+export interface VerifyCommand {
+  readonly step: (typeof VERIFY_STEPS)[number];
+  readonly run: readonly string[];
+  readonly when: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface LockSpec {
@@ -50,21 +67,34 @@ export interface LockSpec {
   readonly when: Readonly<Record<string, readonly string[]>>;
 }
 
-/** Flags of the CLI itself; a template option may not take one of these names. */
+/**
+ * Flags of the CLI itself (and the names a template sees besides `options`); a template option
+ * may not take one of these names, nor any `no-*` name (commander reads `--no-x` as "x is false").
+ */
 export const RESERVED_OPTION_NAMES = new Set([
   "name", "stack", "db-name", "db-user", "yes", "force", "dry-run", "json", "help", "version",
-  "install", "git", "boot", "boot-timeout", "dir", "project", "db", "generator",
+  "install", "git", "boot", "boot-timeout", "templates", "dir", "project", "db", "generator",
 ]);
+
+/** Why an option may not be called `name`, or undefined when it may. */
+export function reservedNameProblem(name: string): string | undefined {
+  if (RESERVED_OPTION_NAMES.has(name)) return `"${name}" is a flag of the CLI itself (--${name}); choose another name`;
+  if (name.startsWith("no-")) return `"${name}" cannot be a flag: --${name} means "${name.slice(3)} is false" on the command line; choose a name without "no-"`;
+  return undefined;
+}
 
 const NAME_RE = /^[a-z][a-z0-9-]*$/;
 
 /**
  * Checks a parsed `template.json` and returns it typed. Every problem is reported as one
- * TemplateError naming the file and the field, e.g. `templates/x/template.json: options[1].default ...`.
+ * TemplateError naming the file and the field, e.g. `templates/x/template.json:12:18: options[1].default ...`
+ * (the line and column when the file's text is given).
  */
-export function parseManifest(raw: unknown, file: string, folderName: string): Manifest {
+export function parseManifest(raw: unknown, file: string, folderName: string, text?: string): Manifest {
   const fail = (field: string, problem: string): never => {
-    throw new TemplateError(`${file}: ${field} ${problem}`);
+    throw new TemplateError(text === undefined
+      ? `${file}: ${field} ${problem}`
+      : { file, ...locateField(text, field), message: `${field} ${problem}` });
   };
   const obj = (value: unknown, field: string): Record<string, unknown> => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) fail(field, "must be an object");
@@ -89,7 +119,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   };
 
   const root = obj(raw, "(root)");
-  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock"]);
+  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock", "verify"]);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, "is not a known field");
 
   const name = str(root.name, "name");
@@ -103,7 +133,8 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     const o = obj(rawOption, field);
     const optName = str(o.name, `${field}.name`);
     if (!NAME_RE.test(optName)) fail(`${field}.name`, `must match ${NAME_RE} (got "${optName}")`);
-    if (RESERVED_OPTION_NAMES.has(optName)) fail(`${field}.name`, `"${optName}" is a flag of the CLI itself`);
+    const reserved = reservedNameProblem(optName);
+    if (reserved) fail(`${field}.name`, reserved);
     const choices = arr(o.choices, `${field}.choices`).map((rawChoice, j): Choice => {
       const c = obj(rawChoice, `${field}.choices[${j}]`);
       const value = str(c.value, `${field}.choices[${j}].value`);
@@ -148,12 +179,17 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   const layers = arr(root.layers, "layers").map((rawLayer, i): Layer => {
     const field = `layers[${i}]`;
     const l = obj(rawLayer, field);
-    for (const key of Object.keys(l)) if (!["source", "shared", "target", "when"].includes(key)) fail(`${field}.${key}`, "is not a known field");
-    if ((l.source === undefined) === (l.shared === undefined)) fail(field, 'must have exactly one of "source" or "shared"');
+    for (const key of Object.keys(l)) if (!["source", "shared", "target", "when", "exclude"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+    const exclude = arr(l.exclude ?? [], `${field}.exclude`).map((p, j) => {
+      const rel = relPath(p, `${field}.exclude[${j}]`, false);
+      return typeof p === "string" && p.endsWith("/") ? `${rel}/` : rel;
+    });
+    if (l.source !== undefined && l.shared !== undefined) fail(field, 'must have one of "source" or "shared", not both');
+    if (l.source === undefined && l.shared === undefined && exclude.length === 0) fail(field, 'must have "source", "shared" or "exclude"');
     const from = l.source !== undefined
       ? { kind: "template" as const, dir: relPath(l.source, `${field}.source`, false) }
-      : { kind: "shared" as const, dir: relPath(l.shared, `${field}.shared`, false) };
-    return { from, target: relPath(l.target, `${field}.target`, true), when: parseWhen(l.when, `${field}.when`) };
+      : l.shared !== undefined ? { kind: "shared" as const, dir: relPath(l.shared, `${field}.shared`, false) } : null;
+    return { from, target: relPath(l.target, `${field}.target`, true), when: parseWhen(l.when, `${field}.when`), exclude };
   });
   if (layers.length === 0) fail("layers", "must list at least one layer");
 
@@ -174,6 +210,16 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     if (run.length === 0) fail(`lock[${i}].run`, "must name a program");
     return { file: relPath(l.file, `lock[${i}].file`, false), run, when: parseWhen(l.when, `lock[${i}].when`) };
   });
+  const verify = arr(root.verify ?? [], "verify").map((rawCommand, i): VerifyCommand => {
+    const field = `verify[${i}]`;
+    const v = obj(rawCommand, field);
+    for (const key of Object.keys(v)) if (!["step", "run", "when"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+    const step = str(v.step, `${field}.step`) as VerifyCommand["step"];
+    if (!VERIFY_STEPS.includes(step)) fail(`${field}.step`, `must be one of ${VERIFY_STEPS.join(", ")} (got "${step}")`);
+    const run = arr(v.run, `${field}.run`).map((a, j) => str(a, `${field}.run[${j}]`));
+    if (run.length === 0) fail(`${field}.run`, "must name a program");
+    return { step, run, when: parseWhen(v.when, `${field}.when`) };
+  });
 
   return Object.freeze({
     name,
@@ -190,6 +236,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
       docsPath: health.docsPath === undefined ? "/docs" : str(health.docsPath, "health.docsPath"),
     },
     lock,
+    verify,
   });
 }
 

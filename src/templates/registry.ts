@@ -2,6 +2,7 @@ import { readFile, readdir, lstat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TemplateError, UserError } from "../errors.js";
+import { parseJsonText } from "./json.js";
 import { whenMatches, parseManifest, type Layer, type Manifest } from "./manifest.js";
 
 /** A file of a layer or a partial, read once from disk. */
@@ -17,9 +18,22 @@ export interface Template {
   readonly manifest: Manifest;
   /** Display path of the template folder, for error messages. */
   readonly dir: string;
-  readonly layers: readonly { readonly layer: Layer; readonly files: readonly SourceFile[] }[];
+  readonly layers: readonly LoadedLayer[];
   /** Partial name (relative path without .hbs) -> source. Template partials win over shared ones. */
-  readonly partials: Readonly<Record<string, string>>;
+  readonly partials: Readonly<Record<string, Partial>>;
+}
+
+export interface LoadedLayer {
+  readonly layer: Layer;
+  /** Display path of the layer's folder (null for an exclude-only layer): error messages name `<dir>/<file>`. */
+  readonly dir: string | null;
+  readonly files: readonly SourceFile[];
+}
+
+export interface Partial {
+  readonly source: string;
+  /** Display path of the partial's file. */
+  readonly file: string;
 }
 
 /** The templates folder shipped with the package (`dist/../templates`). */
@@ -45,13 +59,9 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
     } catch {
       continue; // a folder without a manifest is not a template (e.g. a work in progress)
     }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      throw new TemplateError(`${displayPath(file)}: not valid JSON (${(error as Error).message})`);
-    }
-    manifests.push(parseManifest(raw, displayPath(file), entry.name));
+    const parsed = parseJsonText(text);
+    if ("problem" in parsed) throw new TemplateError({ file: displayPath(file), ...parsed.at, message: parsed.problem });
+    manifests.push(parseManifest(parsed.value, displayPath(file), entry.name, text));
   }
   if (manifests.length === 0) throw new TemplateError(`no template found in ${root}`);
   return manifests.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
@@ -63,20 +73,34 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
  */
 export async function loadTemplate(root: string, manifest: Manifest, options?: Readonly<Record<string, string>>): Promise<Template> {
   const dir = path.join(root, manifest.name);
-  const layers = [];
+  const layers: LoadedLayer[] = [];
   for (const layer of manifest.layers) {
     if (options && !whenMatches(layer, options)) continue;
-    const base = layer.from.kind === "template" ? dir : path.join(root, "_shared");
-    const folder = path.join(base, layer.from.dir);
-    layers.push({ layer, files: await readTree(folder, `${displayPath(dir)}/template.json`) });
+    const folder = layerFolder(root, manifest, layer);
+    if (!folder) {
+      layers.push({ layer, dir: null, files: [] });
+      continue;
+    }
+    const files = await readTree(folder, `${displayPath(dir)}/template.json`);
+    // `x` and `x.hbs` in one layer would both write `x`: which one wins must not be a guess.
+    const names = new Set(files.map((f) => f.path));
+    const twin = files.find((f) => f.path.endsWith(".hbs") && names.has(f.path.slice(0, -4)));
+    if (twin) throw new TemplateError({ file: displayPath(path.join(folder, twin.path)), message: `both ${twin.path.slice(0, -4)} and ${twin.path} would write ${twin.path.slice(0, -4)}; keep one` });
+    layers.push({ layer, dir: displayPath(folder), files });
   }
-  const partials: Record<string, string> = {};
+  const partials: Record<string, Partial> = {};
   for (const folder of [path.join(root, "_shared", "partials"), path.join(dir, "partials")]) {
     for (const file of await readTree(folder, null)) {
-      if (file.path.endsWith(".hbs")) partials[file.path.slice(0, -4)] = file.content.toString("utf8");
+      if (file.path.endsWith(".hbs")) partials[file.path.slice(0, -4)] = { source: file.content.toString("utf8"), file: displayPath(path.join(folder, file.path)) };
     }
   }
   return { manifest, dir: displayPath(dir), layers, partials };
+}
+
+/** The folder a layer reads its files from, or null for an exclude-only layer. */
+export function layerFolder(root: string, manifest: Manifest, layer: Layer): string | null {
+  if (!layer.from) return null;
+  return path.join(layer.from.kind === "template" ? path.join(root, manifest.name) : path.join(root, "_shared"), layer.from.dir);
 }
 
 /**
@@ -111,7 +135,8 @@ async function readTree(folder: string, requiredBy: string | null): Promise<Sour
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function displayPath(p: string): string {
+/** A path as the user should see it: relative to the working directory when inside it. */
+export function displayPath(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith("..") ? rel : p;
 }

@@ -48,16 +48,17 @@ describe("faults leave the target directory byte for byte as it was", () => {
     const before = snapshotDir(cwd);
     const r = await runCli(["my-api", "--yes", "--templates", templates], { cwd });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^error: .*fastapi\/template\.json: options\[0\]\.default "peewee" is not one of its choices \(sqlalchemy, sqlmodel\)$/);
+    const line = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes('"peewee"')) + 1;
+    expect(r.stderr.trim()).toBe(`error: ${file}:${line}:18: options[0].default "peewee" is not one of its choices (sqlalchemy, sqlmodel)`);
     expect(snapshotDir(cwd)).toEqual(before);
   });
 
-  it("a template using an unknown variable fails naming the template file, nothing written", async () => {
-    const templates = customTemplates({ "README.md.hbs": "# {{project.nmae}}\n" });
+  it("a template using an unknown variable fails naming the real file (under --templates), line and column, nothing written", async () => {
+    const templates = customTemplates({ "README.md.hbs": "# Service\n\n{{project.nmae}}\n" });
     const cwd = tempDir();
     const r = await runCli(["my-api", "--yes", "--templates", templates], { cwd });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr.trim()).toBe('error: templates/demo/base/README.md.hbs: "nmae" not defined in [object Object] - 1:4');
+    expect(r.stderr.trim()).toBe(`error: ${templates}/demo/base/README.md.hbs:3:3: unknown name "project.nmae" (project has name, pyPackage, title); did you mean "project.name"?`);
     expect(readdirSync(cwd)).toEqual([]);
   });
 

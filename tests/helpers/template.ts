@@ -33,6 +33,7 @@ export function demoTemplate(files: { base?: SourceFile[]; beta?: SourceFile[] }
     layers: [
       {
         layer: manifest.layers[0]!,
+        dir: "templates/demo/base",
         files: files.base ?? [
           file("README.md.hbs", "# {{project.title}} ({{options.orm}})\n"),
           file("_env.hbs", "DB_PASSWORD={{db.password}}\n"),
@@ -41,9 +42,9 @@ export function demoTemplate(files: { base?: SourceFile[]; beta?: SourceFile[] }
           file("app/models.py", "MODEL = 'alpha'\n"),
         ],
       },
-      { layer: manifest.layers[1]!, files: files.beta ?? [file("app/models.py", "MODEL = 'beta'\n")] },
+      { layer: manifest.layers[1]!, dir: "templates/demo/orm-beta", files: files.beta ?? [file("app/models.py", "MODEL = 'beta'\n")] },
     ],
-    partials,
+    partials: Object.fromEntries(Object.entries(partials).map(([name, source]) => [name, { source, file: `templates/_shared/partials/${name}.hbs` }])),
   };
 }
 

@@ -25,7 +25,13 @@ describe("manifest validation", () => {
     [{ options: [{ name: "orm", message: "?", default: "a", choices: [{ value: "a" }, { value: "a" }] }] }, 'options[0].choices offers "a" twice'],
     [{ layers: [{ source: "../outside" }] }, "layers[0].source must be a relative path inside the folder"],
     [{ layers: [{ source: "/etc" }] }, "layers[0].source must be a relative path"],
-    [{ layers: [{ source: "base", shared: "sql" }] }, 'layers[0] must have exactly one of "source" or "shared"'],
+    [{ layers: [{ source: "base", shared: "sql" }] }, 'layers[0] must have one of "source" or "shared", not both'],
+    [{ layers: [{ when: { orm: "beta" } }] }, 'layers[0] must have "source", "shared" or "exclude"'],
+    [{ layers: [{ source: "base", exclude: ["../x"] }] }, "layers[0].exclude[0] must be a relative path"],
+    [{ options: [{ name: "templates", message: "?", default: "a", choices: [{ value: "a" }] }] }, 'options[0].name "templates" is a flag of the CLI itself (--templates)'],
+    [{ options: [{ name: "no-install", message: "?", default: "a", choices: [{ value: "a" }] }] }, 'options[0].name "no-install" cannot be a flag: --no-install means "install is false"'],
+    [{ options: [{ name: "no-logger", message: "?", default: "a", choices: [{ value: "a" }] }] }, 'options[0].name "no-logger" cannot be a flag'],
+    [{ verify: [{ step: "deploy", run: ["make"] }] }, 'verify[0].step must be one of migrate, migrate-down, lint, test (got "deploy")'],
     [{ layers: [{ source: "base", target: "../x" }] }, "layers[0].target must be a relative path"],
     [{ layers: [{ source: "b", when: { colour: "red" } }] }, "layers[0].when.colour is not a declared option"],
     [{ layers: [{ source: "b", when: { orm: "gamma" } }] }, 'layers[0].when.orm "gamma" is not a choice of option orm'],
@@ -55,9 +61,22 @@ describe("loading templates from disk", () => {
     expect((await loadManifests(root)).map((m) => m.name)).toEqual(["a", "b"]);
   });
 
-  it("reports invalid JSON with the file name", async () => {
-    const root = templatesOnDisk({ "demo/template.json": "{ nope" });
-    await expect(loadManifests(root)).rejects.toThrowError(/demo\/template\.json: not valid JSON/);
+  it.each([
+    ["{ nope", "1:3: not valid JSON: Expected property name or '}'"],
+    ['{\n  "name": "demo", // the stack\n}', "2:19: not valid JSON: JSON has no comments"],
+    ['{\n  "name": "demo",\n}', "3:1: not valid JSON: JSON allows no comma before } or ]"],
+    ['{ "name": "demo"', "1:17: not valid JSON: Expected ',' or '}' after property value"],
+    ["", "1:1: not valid JSON: the file ends before the JSON does"],
+  ])("reports invalid JSON %j at its line and column", async (text, message) => {
+    const root = templatesOnDisk({ "demo/template.json": text });
+    await expect(loadManifests(root)).rejects.toThrowError(`demo/template.json:${message}`);
+  });
+
+  it("reports a manifest problem at the line and column of the field", async () => {
+    const manifest = demoManifest({ options: [{ name: "orm", message: "ORM?", default: "gamma", choices: [{ value: "alpha" }] }] });
+    const root = templatesOnDisk({ "demo/template.json": JSON.stringify(manifest, null, 2) });
+    const line = JSON.stringify(manifest, null, 2).split("\n").findIndex((l) => l.includes('"gamma"')) + 1;
+    await expect(loadManifests(root)).rejects.toThrowError(`demo/template.json:${line}:18: options[0].default "gamma" is not one of its choices (alpha)`);
   });
 
   it("reads layers, shared layers and partials; a missing layer folder is an error", async () => {
@@ -72,7 +91,8 @@ describe("loading templates from disk", () => {
     const manifest = parseManifest(demoManifest({ layers: [{ source: "base" }, { shared: "sql", target: "sql" }] }), "t", "demo");
     const t = await loadTemplate(root, manifest);
     expect(t.layers.map((l) => l.files.map((f) => f.path))).toEqual([["a.txt"], ["init.sql.hbs"]]);
-    expect(t.partials).toEqual({ p: "local", "q/r": "nested" });
+    expect(Object.fromEntries(Object.entries(t.partials).map(([k, v]) => [k, v.source]))).toEqual({ p: "local", "q/r": "nested" });
+    expect(t.partials.p!.file).toBe(path.join(root, "demo/partials/p.hbs"));
 
     const broken = parseManifest(demoManifest({ layers: [{ source: "nowhere" }] }), "t", "demo");
     await expect(loadTemplate(root, broken)).rejects.toThrowError(/layer folder .*nowhere does not exist/);

@@ -47,10 +47,41 @@ describe("renderTemplate", () => {
     expect(text(render(), ".env")).toContain(secrets.dbPassword);
   });
 
-  it("fails on a missing variable, naming the template file", () => {
-    const t = demoTemplate({ base: [sourceFile("conf.txt.hbs", "port={{options.port}}\n")] });
+  // Each mistake an author makes, reported at its file, line and column with the way out.
+  it.each([
+    ["a misspelt name", "# x\n\nTitle: {{project.titel}}\n", '3:10: unknown name "project.titel" (project has name, pyPackage, title); did you mean "project.title"?'],
+    ["an undeclared option in #if", "{{#if options.ormm}}x{{/if}}", '1:7: unknown name "options.ormm" (the demo manifest declares options orm); did you mean "options.orm"?'],
+    ["an undeclared option as a helper argument", '{{replace options.pyhton "." ""}}', '1:11: unknown name "options.pyhton"'],
+    ["eq against a value that is not a choice", '{{#if (eq options.orm "btea")}}x{{/if}}', '1:23: compares options.orm with "btea", which is not one of its choices (alpha, beta), so it is never equal; did you mean "beta"?'],
+    ["eq against a number", "{{#if (eq options.orm 3)}}x{{/if}}", '1:23: compares options.orm with the number 3; option values are strings: write "3"'],
+    ["a literal GitHub Actions expression", "ref: ${{ github.ref }}\n", '1:10: unknown name "github.ref" (a template sees project, stack, options, db, generator); if this "{{" is meant literally, escape it as \\{{ or drop .hbs from the file name'],
+    ["an unclosed block", "a\nb\n{{#if options.orm}}\nc\n", "3:1: {{#if}} is never closed: add {{/if}} where the block ends"],
+    ["a block closed by another", "{{#if options.orm}}\n{{/each}}", "1:4: {{#if}} is closed by {{/each}}: close it with {{/if}}"],
+    ["a half-written mustache", "a {{ }}", "1:6: Handlebars cannot parse this"],
+    ["an unknown helper", "{{frob options.orm}}", '1:3: unknown helper "frob"'],
+    ["an unknown partial", "{{> sql/init }}", '1:5: unknown partial "sql/init" (partials: none)'],
+  ])("reports %s at its line and column in the real file", (_label, source, message) => {
+    const t = demoTemplate({ base: [sourceFile("conf.txt.hbs", source)] });
     expect(() => render(t)).toThrowError(TemplateError);
-    expect(() => render(t)).toThrowError(/templates\/demo\/base\/conf\.txt\.hbs: "port" not defined/);
+    expect(() => render(t)).toThrowError(`templates/demo/base/conf.txt.hbs:${message}`);
+  });
+
+  it("names the partial's own file for a problem inside a partial", () => {
+    const t = demoTemplate({ base: [sourceFile("x.hbs", "{{> greet }}")] }, { greet: "hi\n{{project.nmae}}" });
+    expect(() => render(t)).toThrowError('templates/_shared/partials/greet.hbs:2:3: unknown name "project.nmae"');
+  });
+
+  it("accepts escaped braces, and names relative to #with/#each blocks", () => {
+    const t = demoTemplate({ base: [sourceFile("x.hbs", "\\{{ github.ref }} {{#with options}}{{orm}}{{/with}}")] });
+    expect(text(render(t), "x")).toBe("{{ github.ref }} alpha");
+  });
+
+  it("an overlay's exclude removes earlier layers' files, for the variants it applies to", () => {
+    const t = demoTemplate();
+    const manifest = { ...t.manifest, layers: [t.manifest.layers[0]!, { ...t.manifest.layers[1]!, exclude: ["run.sh", "app/"] }] };
+    const excluding = { ...t, manifest, layers: [t.layers[0]!, { ...t.layers[1]!, layer: manifest.layers[1]!, files: [] }] };
+    expect([...render(excluding, demoAnswers({ options: { orm: "beta" } })).keys()]).toEqual([".env", ".gitignore", ".svc-app.json", "README.md"]);
+    expect([...render(excluding).keys()]).toContain("run.sh");
   });
 
   it("uses partials and helpers", () => {
