@@ -10,4 +10,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   dts: false,
+  // `templates check` bundles yaml and ajv (CommonJS), which call require(); ESM has none by default.
+  banner: { js: 'import { createRequire as __svcCreateRequire } from "node:module"; const require = __svcCreateRequire(import.meta.url);' },
 });

@@ -41,8 +41,16 @@ export function defaultTemplatesRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
 }
 
-/** Reads every `<root>/<stack>/template.json` (folders starting with `_` are not stacks). */
+/** Reads every `<root>/<stack>/template.json` (folders starting with `_` are not stacks); the first broken one is an error. */
 export async function loadManifests(root: string): Promise<Manifest[]> {
+  const { manifests, broken } = await readManifests(root);
+  if (broken[0]) throw broken[0];
+  if (manifests.length === 0) throw new TemplateError(`no template found in ${root}`);
+  return manifests;
+}
+
+/** Every manifest under root, and an error for each one that is broken (`templates check` reports them all). */
+export async function readManifests(root: string): Promise<{ manifests: Manifest[]; broken: TemplateError[] }> {
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
@@ -50,7 +58,8 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
     throw new UserError(`templates folder not found: ${root}`);
   }
   const manifests: Manifest[] = [];
-  for (const entry of entries) {
+  const broken: TemplateError[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (!entry.isDirectory() || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
     const file = path.join(root, entry.name, "template.json");
     let text: string;
@@ -59,12 +68,16 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
     } catch {
       continue; // a folder without a manifest is not a template (e.g. a work in progress)
     }
-    const parsed = parseJsonText(text);
-    if ("problem" in parsed) throw new TemplateError({ file: displayPath(file), ...parsed.at, message: parsed.problem });
-    manifests.push(parseManifest(parsed.value, displayPath(file), entry.name, text));
+    try {
+      const parsed = parseJsonText(text);
+      if ("problem" in parsed) throw new TemplateError({ file: displayPath(file), ...parsed.at, message: parsed.problem });
+      manifests.push(parseManifest(parsed.value, displayPath(file), entry.name, text));
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      broken.push(error);
+    }
   }
-  if (manifests.length === 0) throw new TemplateError(`no template found in ${root}`);
-  return manifests.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  return { manifests: manifests.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name)), broken };
 }
 
 /**

