@@ -1,59 +1,107 @@
-// pnpm templates:lock [stack ...] [--upgrade] [--set option=value ...]
+// pnpm templates:lock [stack ...] [--templates <dir>] [--only option=value ...] [--upgrade] [--set option=value ...]
 //
-// Regenerates every lock file a template ships, so no lock is ever written by hand:
-// for each layer that holds a lock file named in the manifest's `lock` list, it generates a
-// project with the built CLI (that layer's `when` options, defaults for the rest), runs the
-// lock command there and copies the result back into the layer. A layer that stores the lock
-// as `<file>.hbs` gets the project name replaced by {{project.name}} (the name used here is a
-// placeholder that occurs nowhere else), so one lock serves every project name.
-// --upgrade deletes the old lock first, so every dependency moves to the newest allowed version.
-// --set python=3.11 picks an option the lock does not depend on, e.g. the Python version this
-// machine has (the generated .python-version makes pyenv look for that interpreter).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Regenerates the lock files a template ships, so no lock is ever written by hand. For each lock
+// the manifest's `lock` list declares and each group of variants that gets its own copy (see
+// planLocks in src/templates/locks.ts), it generates a project with the built CLI, runs the lock
+// command there and copies the result into the layer that holds it, creating the file (and the
+// layer's folder) when there is none yet. A lock stored as `<file>.hbs` gets the project name
+// replaced by {{project.name}} (the name used here is a placeholder that occurs nowhere else).
+//   --templates <dir>  the templates folder (default: $SVC_TEMPLATES, else the repository's templates/);
+//                      the locks are written into that folder (a symbolic link is followed to it).
+//   --only orm=tortoise  only the variants with that value (repeat for more; same option = either value).
+//   --upgrade          start from no lock, so every dependency moves to the newest allowed version.
+//   --set python=3.11  pick an option the lock does not depend on, e.g. the Python this machine has.
+// It ends with a warning for every variant that would still generate without a lock its manifest declares.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { defaultTemplatesRoot, loadManifests, whenMatches } from "../dist/templates.js";
+import { defaultTemplatesRoot, loadManifests, planLocks, variantName } from "../dist/templates.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const templates = defaultTemplatesRoot();
 const cli = path.join(root, "bin", "create-svc-app.js");
 const PLACEHOLDER = "svc-lock-placeholder";
+
+const fail = (message, code = 2) => {
+  console.error(`error: ${message}`);
+  process.exit(code);
+};
 const args = process.argv.slice(2);
+const valueOf = (flag) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
+const pairs = (flag) => valueOf(flag).map((a) => {
+  const [k, v] = a.split("=");
+  if (!k || v === undefined) fail(`${flag} takes option=value (got "${a}")`);
+  return [k, v];
+});
 const upgrade = args.includes("--upgrade");
-const overrides = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === "--set" ? [a.split("=")] : [])));
-const only = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--set");
+const overrides = Object.fromEntries(pairs("--set"));
+const only = pairs("--only");
+const stacks = args.filter((a, i) => !a.startsWith("--") && !["--set", "--only", "--templates"].includes(args[i - 1]));
+for (const a of args.filter((x) => x.startsWith("--"))) {
+  if (!["--upgrade", "--set", "--only", "--templates"].includes(a)) fail(`unknown option ${a} (see the comment at the top of scripts/lock-templates.mjs)`);
+}
+const given = valueOf("--templates")[0] ?? process.env.SVC_TEMPLATES;
+if (given !== undefined && !existsSync(given)) fail(`templates folder not found: ${given}`);
+const templates = realpathSync(given ?? defaultTemplatesRoot());
+
 // Poetry goes through the Simple-API fallback (scripts/support/poetry_simple_api.py).
 const env = { ...process.env, PATH: `${path.join(root, "scripts", "support", "bin")}:${process.env.PATH}`, CI: "true" };
 
-let count = 0;
-for (const manifest of await loadManifests(templates)) {
-  const stack = manifest.name;
-  if (only.length && !only.includes(stack)) continue;
-  for (const layer of manifest.layers) {
-    if (layer.from.kind !== "template") continue;
-    const layerDir = path.join(templates, stack, layer.from.dir, layer.target);
-    const options = Object.fromEntries(manifest.options.map((o) => [o.name, layer.when[o.name]?.[0] ?? overrides[o.name] ?? o.default]));
-    for (const spec of manifest.lock) {
-      if (!whenMatches(spec, options)) continue;
-      const stored = [spec.file, `${spec.file}.hbs`].find((f) => existsSync(path.join(layerDir, f)));
-      if (!stored) continue;
-      const work = mkdtempSync(path.join(tmpdir(), "svc-lock-"));
-      const flags = Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]);
-      execFileSync(process.execPath, [cli, PLACEHOLDER, "--yes", "--no-install", "--no-git", "--stack", stack, ...flags], { cwd: work, env, stdio: "inherit" });
+let manifests;
+try {
+  manifests = await loadManifests(templates);
+} catch (error) {
+  fail(error.message, 1);
+}
+for (const s of stacks) if (!manifests.some((m) => m.name === s)) fail(`no stack "${s}" in ${templates} (${manifests.map((m) => m.name).join(", ")})`);
+for (const [k, v] of only) {
+  const offered = manifests.flatMap((m) => m.options.filter((o) => o.name === k));
+  if (offered.length === 0) fail(`--only ${k}=${v}: no stack has an option ${k}`);
+  if (!offered.some((o) => o.choices.some((c) => c.value === v))) fail(`--only ${k}=${v}: "${v}" is not a choice of ${k} (${[...new Set(offered.flatMap((o) => o.choices.map((c) => c.value)))].join(", ")})`);
+}
+/** Every --only option must match; several values of one option are alternatives. */
+const selected = (options) => [...new Set(only.map(([k]) => k))].every((k) => only.some(([k2, v]) => k2 === k && options[k] === v));
+
+let written = 0;
+let failed = 0;
+const warnings = [];
+for (const manifest of manifests) {
+  if (stacks.length && !stacks.includes(manifest.name)) continue;
+  const { targets, unplaced } = planLocks(templates, manifest, overrides);
+  warnings.push(...unplaced.map((u) => `${manifest.name} ${u}`));
+  for (const target of targets) {
+    if (!selected(target.options)) {
+      if (!target.exists) warnings.push(`${manifest.name} ${variantName(target.group)} has no ${target.spec.file} yet: run pnpm templates:lock --only ${Object.entries(target.group).map(([k, v]) => `${k}=${v}`).join(" --only ")}`);
+      continue;
+    }
+    const label = `${manifest.name} ${variantName(target.options)}: ${target.spec.run.join(" ")}`;
+    console.log(`\n${label}${target.exists ? "" : " (new lock)"}`);
+    const work = mkdtempSync(path.join(tmpdir(), "svc-lock-"));
+    try {
+      const flags = Object.entries(target.options).flatMap(([k, v]) => [`--${k}`, v]);
+      execFileSync(process.execPath, [cli, PLACEHOLDER, "--yes", "--no-install", "--no-git", "--templates", templates, "--stack", manifest.name, ...flags], { cwd: work, env, stdio: "pipe" });
       const project = path.join(work, PLACEHOLDER);
-      if (upgrade) rmSync(path.join(project, spec.file), { force: true });
-      console.log(`\n${stack} ${JSON.stringify(options)}: ${spec.run.join(" ")}`);
-      execFileSync(spec.run[0], spec.run.slice(1), { cwd: project, env, stdio: "inherit" });
-      let lock = readFileSync(path.join(project, spec.file), "utf8");
-      if (stored.endsWith(".hbs")) lock = lock.split(PLACEHOLDER).join("{{project.name}}");
-      writeFileSync(path.join(layerDir, stored), lock);
+      const current = path.join(project, target.spec.file);
+      // An empty seed file is no lock at all: the lock command must start from nothing.
+      if (upgrade || (existsSync(current) && readFileSync(current, "utf8").trim() === "")) rmSync(current, { force: true });
+      execFileSync(target.spec.run[0], target.spec.run.slice(1), { cwd: project, env, stdio: ["ignore", "inherit", "pipe"] });
+      let lock = readFileSync(current, "utf8");
+      if (target.stored.endsWith(".hbs")) lock = lock.split(PLACEHOLDER).join("{{project.name}}");
+      mkdirSync(target.folder, { recursive: true });
+      writeFileSync(path.join(target.folder, target.stored), lock);
+      console.log(`  -> ${path.relative(process.cwd(), path.join(target.folder, target.stored)) || target.folder}`);
+      written++;
+    } catch (error) {
+      const output = `${error.stderr ?? ""}${error.stdout ?? ""}`.trim().split("\n").slice(-15).join("\n");
+      console.error(`  failed: ${error.message.split("\n")[0]}${output ? `\n${output}` : ""}`);
+      failed++;
+    } finally {
       rmSync(work, { recursive: true, force: true });
-      console.log(`  -> templates/${stack}/${layer.from.dir}/${stored}`);
-      count++;
     }
   }
 }
-console.log(`\n${count} lock files written`);
+console.log(`\n${written} lock files written${failed ? `, ${failed} failed` : ""}`);
+for (const w of warnings) console.warn(`warning: ${w}`);
+process.exit(failed ? 1 : 0);

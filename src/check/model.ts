@@ -7,6 +7,7 @@ import { locateField } from "../templates/json.js";
 import { whenMatches, type Manifest } from "../templates/manifest.js";
 import { displayPath, layerFolder, loadTemplate, type Template } from "../templates/registry.js";
 import { variantName, variantsOf } from "../templates/variants.js";
+import { relevantOptions } from "../templates/locks.js";
 
 /** One thing `templates check` found: a place in a file, what is wrong and how to fix it. */
 export interface Finding extends TemplateProblem {
@@ -152,12 +153,6 @@ export function missingLocks(manifest: Manifest, rendered: readonly RenderedVari
     }
   }
   return [...findings.values()];
-}
-
-/** Options some layer or lock depends on: the ones that choose which lock a project gets. */
-export function relevantOptions(manifest: Manifest): string[] {
-  const named = new Set([...manifest.layers, ...manifest.lock].flatMap((x) => Object.keys(x.when)));
-  return manifest.options.map((o) => o.name).filter((n) => named.has(n));
 }
 
 export function defaultsOf(manifest: Manifest): Record<string, string> {

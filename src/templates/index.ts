@@ -2,3 +2,5 @@
 // `when` matching the CLI uses, built to dist/templates.js.
 export { defaultTemplatesRoot, loadManifests } from "./registry.js";
 export { whenMatches } from "./manifest.js";
+export { planLocks } from "./locks.js";
+export { variantName } from "./variants.js";

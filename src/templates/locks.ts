@@ -1,0 +1,77 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { whenMatches, type Layer, type LockSpec, type Manifest } from "./manifest.js";
+import { layerFolder } from "./registry.js";
+import { variantName, variantsOf } from "./variants.js";
+
+/** Where one lock file of one group of variants lives (or will live), for `pnpm templates:lock`. */
+export interface LockTarget {
+  readonly spec: LockSpec;
+  /** The options to generate the project with: the group's values, the defaults (or --set) for the rest. */
+  readonly options: Readonly<Record<string, string>>;
+  /** The values that choose this lock, e.g. { orm: "drizzle", pm: "npm" }. */
+  readonly group: Readonly<Record<string, string>>;
+  /** The layer folder that holds it. */
+  readonly folder: string;
+  /** File name inside the folder: the lock's name, or `<name>.hbs` when the project name is templated in. */
+  readonly stored: string;
+  /** False when the lock does not exist yet and will be created. */
+  readonly exists: boolean;
+}
+
+/** Options some layer or lock depends on: the ones that choose which lock a project gets. */
+export function relevantOptions(manifest: Manifest): string[] {
+  const named = new Set([...manifest.layers, ...manifest.lock].flatMap((x) => Object.keys(x.when)));
+  return manifest.options.map((o) => o.name).filter((n) => named.has(n));
+}
+
+/**
+ * Every lock file the manifest's `lock` list asks for, one per group of variants that share
+ * their layers: the layer that stores it, or, where none does yet, the layer it goes into (the
+ * last one applying whose folder is named `lock-*`, else the last one applying with a `when`).
+ * `unplaced` lists groups with no such layer: the manifest needs a lock layer for them.
+ */
+export function planLocks(root: string, manifest: Manifest, overrides: Readonly<Record<string, string>> = {}): { targets: LockTarget[]; unplaced: string[] } {
+  const relevant = relevantOptions(manifest);
+  const groups = new Map<string, Record<string, string>>();
+  for (const v of variantsOf(manifest)) {
+    const group = Object.fromEntries(relevant.map((o) => [o, v[o]!]));
+    groups.set(variantName(group), group);
+  }
+  const targets: LockTarget[] = [];
+  const unplaced: string[] = [];
+  for (const group of groups.values()) {
+    const options = Object.fromEntries(manifest.options.map((o) => [o.name, group[o.name] ?? overrides[o.name] ?? o.default]));
+    const applying = manifest.layers.filter((l) => l.from?.kind === "template" && whenMatches(l, options));
+    for (const spec of manifest.lock) {
+      if (!whenMatches(spec, options)) continue;
+      const holder = [...applying].reverse().find((l) => storedName(root, manifest, l, spec) !== undefined);
+      if (holder) {
+        targets.push({ spec, options, group, folder: folderOf(root, manifest, holder, spec), stored: storedName(root, manifest, holder, spec)!, exists: true });
+        continue;
+      }
+      const named = [...applying].reverse();
+      const home = named.find((l) => l.from!.dir.startsWith("lock")) ?? named.find((l) => Object.keys(l.when).length > 0);
+      if (!home) {
+        unplaced.push(`${variantName(group)}: no layer applies only to it; add { "source": "lock-${Object.values(group).join("-")}", "when": ${JSON.stringify(group)} } to layers`);
+        continue;
+      }
+      // Store it the way the other variants' copies of this lock are stored (with .hbs when they template the name).
+      const templated = manifest.layers.some((l) => l.from && storedName(root, manifest, l, spec)?.endsWith(".hbs"));
+      targets.push({ spec, options, group, folder: folderOf(root, manifest, home, spec), stored: `${path.basename(spec.file)}${templated ? ".hbs" : ""}`, exists: false });
+    }
+  }
+  return { targets, unplaced };
+}
+
+function folderOf(root: string, manifest: Manifest, layer: Layer, spec: LockSpec): string {
+  return path.join(layerFolder(root, manifest, layer)!, layer.target, path.dirname(spec.file));
+}
+
+/** The name under which a layer stores the lock (`x` or `x.hbs`), or undefined when it does not. */
+function storedName(root: string, manifest: Manifest, layer: Layer, spec: LockSpec): string | undefined {
+  const folder = folderOf(root, manifest, layer, spec);
+  if (!existsSync(folder)) return undefined;
+  const names = readdirSync(folder);
+  return [path.basename(spec.file), `${path.basename(spec.file)}.hbs`].find((n) => names.includes(n));
+}
