@@ -1,15 +1,18 @@
 import { defineConfig } from "vitest/config";
 
 // Three tiers (see README): unit and cli run in `pnpm test`, e2e in `pnpm test:e2e`.
+// SVC_TEMPLATES=<dir> makes every tier test a copy of that templates folder (templates-setup.ts).
+const templatesSetup = "tests/helpers/templates-setup.ts";
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
-      { test: { name: "cli", include: ["tests/cli/**/*.test.ts"], globalSetup: ["tests/helpers/tools-setup.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
+      { test: { name: "unit", include: ["tests/unit/**/*.test.ts"], globalSetup: [templatesSetup] } },
+      { test: { name: "cli", include: ["tests/cli/**/*.test.ts"], globalSetup: [templatesSetup, "tests/helpers/tools-setup.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       {
         test: {
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
+          globalSetup: [templatesSetup],
           testTimeout: 900_000,
           hookTimeout: 900_000,
           // Variants install real dependencies: one at a time on a 2-core machine.

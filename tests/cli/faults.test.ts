@@ -2,12 +2,12 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "nod
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { cliPath, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
+import { cliPath, runCli, snapshotDir, tempDir, templatesRoot } from "../helpers/cli.js";
 
 /** A copy of the bundled templates that a test may break, used through --templates. */
 function templatesCopy(): string {
   const dir = path.join(tempDir("svc-tpl-"), "templates");
-  cpSync(path.join(repoRoot, "templates"), dir, { recursive: true });
+  cpSync(templatesRoot, dir, { recursive: true });
   return dir;
 }
 

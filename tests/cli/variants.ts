@@ -1,9 +1,8 @@
 import { loadManifests } from "../../src/templates/registry.js";
 import type { Manifest } from "../../src/templates/manifest.js";
-import path from "node:path";
-import { repoRoot } from "../helpers/cli.js";
+import { templatesRoot } from "../helpers/cli.js";
 
-export const templatesRoot = path.join(repoRoot, "templates");
+export { templatesRoot };
 
 export { variantName, variantsOf } from "../../src/templates/variants.js";
 

@@ -5,7 +5,11 @@ import { fileURLToPath } from "node:url";
 import { execa, type Options } from "execa";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const cliPath = path.join(repoRoot, "bin", "create-svc-app.js");
+/** The package under test: the repository, or with SVC_TEMPLATES a staged copy using those templates (tests/helpers/templates-setup.ts). */
+export const packageRoot = process.env.SVC_TEST_PACKAGE ?? repoRoot;
+export const cliPath = path.join(packageRoot, "bin", "create-svc-app.js");
+/** The templates the CLI under test uses: read expectations (trees, prompts, commands) from these. */
+export const templatesRoot = path.join(packageRoot, "templates");
 
 /** A fresh empty folder under the system temp dir. */
 export function tempDir(prefix = "svc-cli-"): string {

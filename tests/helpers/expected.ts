@@ -1,0 +1,93 @@
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { SAFE_NAMES } from "../../src/render/render.js";
+import { whenMatches, type Manifest } from "../../src/templates/manifest.js";
+import { loadManifests } from "../../src/templates/registry.js";
+import { templatesRoot } from "./cli.js";
+
+/**
+ * What the suites expect, read from the manifests and layer folders of the templates under test
+ * (the repository's, or SVC_TEMPLATES's copy), so a new option value is covered with no test edit.
+ */
+export const manifests: readonly Manifest[] = await loadManifests(templatesRoot);
+
+export function manifestNamed(stack: string): Manifest {
+  const m = manifests.find((x) => x.name === stack);
+  if (!m) throw new Error(`no template ${stack} in ${templatesRoot}`);
+  return m;
+}
+
+/** The values of an option of a stack, in manifest order: "sqlalchemy, sqlmodel". */
+export function choiceList(stack: string, option: string, separator = ", "): string {
+  return manifestNamed(stack).options.find((o) => o.name === option)!.choices.map((c) => c.value).join(separator);
+}
+
+/** A string for use inside a RegExp. */
+export function re(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The files a project of this variant has, worked out from the layer folders on disk as the
+ * authoring guide describes layering: each layer that applies removes its `exclude` paths, then
+ * adds its files (`.hbs` dropped, safe names renamed, under `target`); plus `.svc-app.json`.
+ */
+export function expectedTree(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
+  const tree = new Set<string>([".svc-app.json"]);
+  for (const layer of manifest.layers) {
+    if (!whenMatches(layer, options)) continue;
+    for (const x of layer.exclude) for (const p of [...tree]) if (p === x || (x.endsWith("/") && p.startsWith(x))) tree.delete(p);
+    if (!layer.from) continue;
+    const folder = path.join(templatesRoot, layer.from.kind === "template" ? manifest.name : "_shared", layer.from.dir);
+    for (const file of filesUnder(folder)) {
+      const dir = path.posix.dirname(file);
+      const name = path.posix.basename(file).replace(/\.hbs$/, "");
+      const renamed = SAFE_NAMES[name] ?? name;
+      tree.add(path.posix.join(layer.target, dir === "." ? "" : dir, renamed));
+    }
+  }
+  return [...tree].sort();
+}
+
+/** The lock files the manifest declares for this variant. */
+export function declaredLocks(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
+  return manifest.lock.filter((l) => whenMatches(l, options)).map((l) => l.file);
+}
+
+/** The install commands the manifest gives this variant, as printed in the next steps. */
+export function installLines(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
+  return manifest.install.filter((c) => whenMatches(c, options)).map((c) => c.run.map((a) => a.replace(/\{\{\s*options\.([a-z0-9-]+)\s*\}\}/g, (_, n: string) => options[n]!)).join(" "));
+}
+
+/** The manifest's `verify` commands of one step for this variant. */
+export function verifyCommands(manifest: Manifest, options: Readonly<Record<string, string>>, step: Manifest["verify"][number]["step"]): string[][] {
+  return manifest.verify.filter((v) => v.step === step && whenMatches(v, options)).map((v) => [...v.run]);
+}
+
+function filesUnder(dir: string, rel = ""): string[] {
+  return readdirSync(path.join(dir, rel)).flatMap((name) => {
+    const p = rel ? `${rel}/${name}` : name;
+    return statSync(path.join(dir, p)).isDirectory() ? filesUnder(dir, p) : [p];
+  });
+}
+
+/**
+ * Answers a stack's option prompts in a real terminal, in manifest order: `pick` gives the index
+ * of the choice to take (the list starts on the default). Returns the values chosen.
+ */
+export async function answerOptionPrompts(
+  session: { waitFor(p: RegExp): Promise<string>; keys(k: string[]): Promise<void> },
+  manifest: Manifest,
+  pick: (option: Manifest["options"][number]) => number,
+): Promise<Record<string, string>> {
+  const chosen: Record<string, string> = {};
+  for (const option of manifest.options) {
+    await session.waitFor(new RegExp(re(option.message)));
+    const from = option.choices.findIndex((c) => c.value === option.default);
+    const to = pick(option);
+    for (let i = from; i !== to; i += Math.sign(to - from)) await session.keys([to > from ? "Down" : "Up"]);
+    await session.keys(["Enter"]);
+    chosen[option.name] = option.choices[to]!.value;
+  }
+  return chosen;
+}
