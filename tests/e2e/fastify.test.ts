@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
+import { installLines, manifestNamed, verifyCommands } from "../helpers/expected.js";
+import { coveringVariants, variantName } from "../../src/templates/variants.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { ServiceUnderTest } from "./abuse.js";
@@ -23,18 +25,19 @@ const env = { PATH: `${nodeBin}:${path.join(import.meta.dirname, "..", "..", "sc
 const timings = new Timings();
 afterAll(() => timings.print(`Fastify e2e step times (Node ${NODE})`));
 
-const variants = [
-  { orm: "drizzle", pm: "npm" },
-  { orm: "typeorm", pm: "npm" },
-  { orm: "kysely", pm: "npm" },
-  { orm: "drizzle", pm: "pnpm" },
-];
+// Every value of every option at least once (from the manifest), on Node 24.
+const manifest = manifestNamed("fastify");
+const variants = coveringVariants(manifest, { node: NODE });
 
-describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on Node 24", ({ orm, pm }) => {
-  const { dbName, dbUser } = uniqueDbNames(`${orm.slice(0, 4)}_${pm}`);
-  const variant = `fastify ${orm} ${pm}`;
+describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o] as const))("fastify %s", (_name, options) => {
+  const pm = options.pm!;
+  const { dbName, dbUser } = uniqueDbNames(Object.values(options).join("").replace(/[^a-z0-9]/g, "").slice(0, 10));
+  const variant = `fastify ${variantName(options)}`;
   let dir = "";
   const run = (args: string[]) => sh(pm, args, { cwd: dir, env });
+  const runAll = async (step: Parameters<typeof verifyCommands>[2]) => {
+    for (const [file, ...args] of verifyCommands(manifest, options, step)) await sh(file!, args, { cwd: dir, env });
+  };
 
   const service = new ServiceUnderTest(variant, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
@@ -47,11 +50,11 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
   it("1. generates with the built CLI and installs from the shipped lock for real, then commits", async () => {
     const cwd = tempDir("svc-e2e-");
     const r = await timings.time(variant, "generate+install+git", () =>
-      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastify", "--orm", orm, "--node", NODE, "--pm", pm, "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
+      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastify", ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]), "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
     const steps = JSON.parse(r.stdout).steps as { name: string; status: string; commands: string[] }[];
     expect(steps.map((s) => `${s.name}:${s.status}`)).toEqual(["install:ok", "git:ok"]);
-    expect(steps[0]!.commands).toEqual([pm === "npm" ? "npm ci" : "pnpm install --frozen-lockfile"]);
+    expect(steps[0]!.commands).toEqual(installLines(manifest, options));
     dir = path.join(cwd, "svc-e2e");
     // The install left the lock as shipped: the first commit is the whole story.
     expect(await sh("git", ["status", "--porcelain"], { cwd: dir, env })).toBe("");
@@ -63,31 +66,30 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     expect(await psql(["-c", `SELECT rolsuper FROM pg_roles WHERE rolname = '${dbUser}'`], dir)).toBe("t");
   });
 
-  it("3. migrations run up (and down and up again where the ORM migrates down: TypeORM, Kysely)", async () => {
+  it("3. the manifest's migrate commands run up (and down and up again where it declares migrate-down: TypeORM, Kysely)", async () => {
     const hasItems = () => psql(["-c", "SELECT to_regclass('public.items') IS NOT NULL"], dir, dbName);
-    const scripts = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).scripts as Record<string, string>;
-    expect("migrate:down" in scripts).toBe(orm !== "drizzle"); // drizzle-kit has no down migrations
+    expect(verifyCommands(manifest, options, "migrate").length, "the manifest's verify list has no migrate command").toBeGreaterThan(0);
     await timings.time(variant, "migrations", async () => {
-      await run(["run", "migrate"]);
+      await runAll("migrate");
       expect(await hasItems()).toBe("t");
-      if (!scripts["migrate:down"]) return;
-      await run(["run", "migrate:down"]);
+      if (verifyCommands(manifest, options, "migrate-down").length === 0) return; // drizzle-kit has no down migrations
+      await runAll("migrate-down");
       expect(await hasItems()).toBe("f");
-      await run(["run", "migrate"]);
+      await runAll("migrate");
       expect(await hasItems()).toBe("t");
     });
   });
 
-  it("4. tsc (strict) and biome are clean", async () => {
-    await timings.time(variant, "typecheck+lint", async () => {
-      await run(["run", "typecheck"]);
-      await run(["run", "lint"]);
-    });
+  it("4. the manifest's lint commands are clean (tsc strict, biome)", async () => {
+    await timings.time(variant, "typecheck+lint", () => runAll("lint"));
   });
 
-  it("5. the project's own tests pass with `make test`", async () => {
-    const out = await timings.time(variant, "make test", () => sh("make", ["test"], { cwd: dir, env }));
-    expect(out).toMatch(/Tests\s+\d+ passed/);
+  it("5. the project's own tests pass (the manifest's test commands)", async () => {
+    expect(verifyCommands(manifest, options, "test").length, "the manifest's verify list has no test command").toBeGreaterThan(0);
+    for (const [file, ...args] of verifyCommands(manifest, options, "test")) {
+      const out = await timings.time(variant, [file, ...args].join(" "), () => sh(file!, args, { cwd: dir, env }));
+      expect(out).toMatch(/Tests\s+\d+ passed/);
+    }
   });
 
   it("6. builds, boots with node, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {

@@ -56,12 +56,16 @@ export function declaredLocks(manifest: Manifest, options: Readonly<Record<strin
 
 /** The install commands the manifest gives this variant, as printed in the next steps. */
 export function installLines(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
-  return manifest.install.filter((c) => whenMatches(c, options)).map((c) => c.run.map((a) => a.replace(/\{\{\s*options\.([a-z0-9-]+)\s*\}\}/g, (_, n: string) => options[n]!)).join(" "));
+  return manifest.install.filter((c) => whenMatches(c, options)).map((c) => withOptions(c.run, options).join(" "));
 }
 
-/** The manifest's `verify` commands of one step for this variant. */
+/** The manifest's `verify` commands of one step for this variant (argv arrays, `{{options.x}}` filled in). */
 export function verifyCommands(manifest: Manifest, options: Readonly<Record<string, string>>, step: Manifest["verify"][number]["step"]): string[][] {
-  return manifest.verify.filter((v) => v.step === step && whenMatches(v, options)).map((v) => [...v.run]);
+  return manifest.verify.filter((v) => v.step === step && whenMatches(v, options)).map((v) => withOptions(v.run, options));
+}
+
+function withOptions(argv: readonly string[], options: Readonly<Record<string, string>>): string[] {
+  return argv.map((a) => a.replace(/\{\{\s*options\.([a-z0-9-]+)\s*\}\}/g, (_, n: string) => options[n]!));
 }
 
 function filesUnder(dir: string, rel = ""): string[] {
