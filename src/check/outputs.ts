@@ -7,8 +7,9 @@ import { execa } from "execa";
 import { parse } from "yaml";
 import type { RenderedFile } from "../render/render.js";
 import { positionAt } from "../templates/json.js";
+import { relevantOptions } from "../templates/locks.js";
 import { variantName } from "../templates/variants.js";
-import { dedupe, type Finding, type RenderedVariant } from "./model.js";
+import type { Finding, RenderedVariant } from "./model.js";
 import { composeErrors, finalUser, jsonProblem, missingCopySources } from "./static.js";
 
 /** External programs the checks use when this machine has them. */
@@ -29,11 +30,22 @@ export async function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Pr
   };
 }
 
-/** Where a problem in a generated file is: the template file, and its line when the file is copied as is. */
-function place(file: RenderedFile, variant: RenderedVariant, offsetOrLine?: { line: number; col?: number }) {
-  if (!file.source.endsWith(".hbs")) return { file: file.source, line: offsetOrLine?.line, col: offsetOrLine?.col, prefix: "" };
+/**
+ * Where a problem in a generated file is: the template file, and its line when the file is copied
+ * as is; for a rendered (.hbs) file, the line in the generated file and the variant.
+ */
+function place(file: RenderedFile, variant: RenderedVariant, offsetOrLine?: { line: number; col?: number }): Place {
+  if (!file.source.endsWith(".hbs")) return { file: file.source, line: offsetOrLine?.line, col: offsetOrLine?.col };
   const at = offsetOrLine ? `:${offsetOrLine.line}${offsetOrLine.col ? `:${offsetOrLine.col}` : ""}` : "";
-  return { file: file.source, prefix: `in the generated ${file.path}${at} (${variantName(variant.options)}): ` };
+  return { file: file.source, generated: `${file.path}${at}`, variant: variantName(variant.options) };
+}
+
+interface Place {
+  readonly file: string;
+  readonly line?: number;
+  readonly col?: number;
+  readonly generated?: string;
+  readonly variant?: string;
 }
 
 /**
@@ -52,8 +64,14 @@ export async function checkOutputs(variants: readonly RenderedVariant[], tools: 
     seen.add(key);
     return true;
   };
-  const add = (check: string, where: ReturnType<typeof place>, message: string) =>
-    findings.push({ check, file: where.file, line: where.line, col: where.col, message: `${where.prefix}${message}` });
+  // The same problem in many variants is one finding naming the first and how many more.
+  const grouped = new Map<string, { check: string; where: Place; message: string; variants: string[] }>();
+  const add: Add = (check, where, message) => {
+    const key = [check, where.file, where.line, where.col, where.generated, message].join("\0");
+    const group = grouped.get(key) ?? { check, where, message, variants: [] };
+    if (where.variant) group.variants.push(where.variant);
+    grouped.set(key, group);
+  };
   const python: { file: RenderedFile; variant: RenderedVariant }[] = [];
 
   for (const variant of variants) {
@@ -81,7 +99,12 @@ export async function checkOutputs(variants: readonly RenderedVariant[], tools: 
   }
   await compilePython(python, tools, add, skipped);
   await staleLocks(variants, tools, add, skipped);
-  return { findings: dedupe(findings), skipped: [...new Set(skipped)] };
+  for (const { check, where, message, variants: vs } of grouped.values()) {
+    const which = vs.length > 1 ? `${vs[0]}, and ${vs.length - 1} more` : vs[0];
+    const prefix = where.generated ? `in the generated ${where.generated} (${which}): ` : "";
+    findings.push({ check, file: where.file, line: where.line, col: where.col, message: `${prefix}${message}` });
+  }
+  return { findings, skipped: [...new Set(skipped)] };
 }
 
 async function hadolint(file: RenderedFile, variant: RenderedVariant, tools: Tools, report: (line: number, message: string) => void, skipped: string[]): Promise<void> {
@@ -97,7 +120,7 @@ async function hadolint(file: RenderedFile, variant: RenderedVariant, tools: Too
   }
 }
 
-type Add = (check: string, where: ReturnType<typeof place>, message: string) => void;
+type Add = (check: string, where: Place, message: string) => void;
 
 /** Byte-compiles every distinct Python file in one python3 process. */
 async function compilePython(files: readonly { file: RenderedFile; variant: RenderedVariant }[], tools: Tools, add: Add, skipped: string[]): Promise<void> {
@@ -135,7 +158,8 @@ async function staleLocks(variants: readonly RenderedVariant[], tools: Tools, ad
       if (done.has(key)) continue;
       done.add(key);
       const problem = await lockProblem(path.posix.basename(spec.file), lock, deps, tools, skipped);
-      if (problem) add("lock", place(lock, variant), `${problem}: run pnpm templates:lock --only ${Object.entries(variant.options).map(([k, v]) => `${k}=${v}`).join(" --only ")}`);
+      const only = relevantOptions(variant.manifest).map((o) => ` --only ${o}=${variant.options[o]}`).join("");
+      if (problem) add("lock", place(lock, variant), `${problem}: run pnpm templates:lock${only}`);
     }
   }
 }
