@@ -80,6 +80,8 @@ for (const manifest of manifests) {
     console.log(`\n${label}${target.exists ? "" : " (new lock)"}`);
     const work = mkdtempSync(path.join(tmpdir(), "svc-lock-"));
     try {
+      // A lock layer declared in the manifest but not created yet: the CLI needs its folder to exist.
+      mkdirSync(target.folder, { recursive: true });
       const flags = Object.entries(target.options).flatMap(([k, v]) => [`--${k}`, v]);
       execFileSync(process.execPath, [cli, PLACEHOLDER, "--yes", "--no-install", "--no-git", "--templates", templates, "--stack", manifest.name, ...flags], { cwd: work, env, stdio: "pipe" });
       const project = path.join(work, PLACEHOLDER);
@@ -89,9 +91,9 @@ for (const manifest of manifests) {
       execFileSync(target.spec.run[0], target.spec.run.slice(1), { cwd: project, env, stdio: ["ignore", "inherit", "pipe"] });
       let lock = readFileSync(current, "utf8");
       if (target.stored.endsWith(".hbs")) lock = lock.split(PLACEHOLDER).join("{{project.name}}");
-      mkdirSync(target.folder, { recursive: true });
       writeFileSync(path.join(target.folder, target.stored), lock);
-      console.log(`  -> ${path.relative(process.cwd(), path.join(target.folder, target.stored)) || target.folder}`);
+      const where = path.join(target.folder, target.stored);
+      console.log(`  -> ${where.startsWith(`${process.cwd()}${path.sep}`) ? path.relative(process.cwd(), where) : where}`);
       written++;
     } catch (error) {
       const output = `${error.stderr ?? ""}${error.stdout ?? ""}`.trim().split("\n").slice(-15).join("\n");

@@ -57,7 +57,10 @@ export async function checkStack(root: string, manifest: Manifest, version: stri
     used.add(path.relative(path.join(root, manifest.name), folder).split(path.sep)[0]!);
     if (!(await isDirectory(folder))) {
       missing.add(i);
-      findings.push({ check: "layer", ...at(`layers[${i}].${layer.from!.kind === "template" ? "source" : "shared"}`), message: `layer folder ${displayPath(folder)} does not exist: create it, or fix the name` });
+      const fix = /^lock/.test(path.basename(folder))
+        ? `pnpm templates:lock --templates ${displayPath(root)} creates it with its lock`
+        : "create it, or fix the name";
+      findings.push({ check: "layer", ...at(`layers[${i}].${layer.from!.kind === "template" ? "source" : "shared"}`), message: `layer folder ${displayPath(folder)} does not exist: ${fix}` });
     }
   }
   for (const entry of await readdir(path.join(root, manifest.name), { withFileTypes: true })) {

@@ -5,12 +5,12 @@ import { listTree, runCli, tempDir } from "../helpers/cli.js";
 import { declaredLocks, expectedTree } from "../helpers/expected.js";
 import { pythonCompileErrors } from "../helpers/static.js";
 import { commonProjectChecks } from "./static-suite.js";
-import { manifestOf, optionFlags, variantsOf } from "./variants.js";
+import { manifestOf, optionFlags, variantName, variantsOf } from "./variants.js";
 
 const manifest = await manifestOf("fastapi");
 const variants = variantsOf(manifest);
 
-describe.each(variants)("fastapi $orm on Python $python", (options) => {
+describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (_name, options) => {
   let dir: string;
   let json: { files: { path: string; mode: string; status: string }[]; next: string[]; answers: Record<string, unknown> };
 

@@ -1,0 +1,62 @@
+import { cpSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { repoRoot, runCli, tempDir, templatesRoot } from "../helpers/cli.js";
+import { applyWorkedExample } from "../helpers/worked-example.js";
+import { loadManifests } from "../../src/templates/registry.js";
+import { variantName, variantsOf } from "../../src/templates/variants.js";
+import { CI, missingPrerequisites, sh } from "./harness.js";
+
+// The authoring guide's "add an option value end to end", done to a copy of the templates under
+// test as a maintainer would: edit, lock (real Poetry, through the same wrapper as the e2e tier),
+// check, then the static tier with SVC_TEMPLATES, with no test edited.
+const missing = await missingPrerequisites([{ name: "Poetry 2", check: ["poetry", "--version"], how: "`python3 -m pip install 'poetry>=2.2,<3'`" }]);
+if (missing.length > 0 && CI) throw new Error(`e2e prerequisites missing:\n${missing.join("\n")}`);
+const machinePython = (await sh("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { cwd: "/" })).trim();
+
+describe.skipIf(missing.length > 0)("worked example: --log-format json for FastAPI, applied to a copy", () => {
+  it("templates:lock creates the new locks, templates check is clean, and the static tier covers the new value", async () => {
+    const root = path.join(tempDir("svc-worked-"), "templates");
+    cpSync(templatesRoot, root, { recursive: true });
+    applyWorkedExample(root);
+
+    // Step 7 before step 6: the check says what is missing and how to make it.
+    const before = await runCli(["templates", "check", root], { cwd: tempDir(), timeout: 120_000 });
+    expect(before.exitCode, before.stdout).toBe(1);
+    expect(before.stdout).toContain(`layer folder ${root}/fastapi/lock-sqlalchemy-json does not exist: pnpm templates:lock --templates ${root} creates it with its lock [layer]`);
+    expect(before.stdout).toMatch(/orm=sqlmodel python=\S+ log-format=json generates without poetry\.lock, which lock\[0\] declares/);
+
+    // Step 6: the guide's command.
+    const lock = await execa(process.execPath, ["scripts/lock-templates.mjs", "fastapi", "--templates", root, "--only", "log-format=json", "--set", `python=${machinePython}`], {
+      cwd: repoRoot, reject: false, all: true, timeout: 600_000,
+    });
+    expect(lock.exitCode, String(lock.all)).toBe(0);
+    expect(String(lock.all)).toContain("2 lock files written");
+    for (const orm of ["sqlalchemy", "sqlmodel"]) {
+      expect(readFileSync(path.join(root, "fastapi", `lock-${orm}-json`, "poetry.lock"), "utf8")).toMatch(/^name = "python-json-logger"$/m);
+      expect(readFileSync(path.join(root, "fastapi", `lock-${orm}`, "poetry.lock"), "utf8")).not.toContain("python-json-logger");
+    }
+
+    // Step 7: clean.
+    const after = await runCli(["templates", "check", root], { cwd: tempDir(), timeout: 120_000 });
+    expect(after.exitCode, after.stdout + after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/templates check: no findings in .*fastapi/);
+
+    // Step 8: the static tier on the copy, as `SVC_TEMPLATES=<copy> pnpm test` runs it.
+    const report = path.join(tempDir("svc-worked-"), "report.json");
+    const env: Record<string, string | undefined> = { ...process.env, SVC_TEMPLATES: root, SVC_TEST_PACKAGE: undefined };
+    const tier = await execa(process.execPath, [path.join(repoRoot, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "cli", "tests/cli/fastapi.test.ts", "--reporter", "json", "--outputFile", report], {
+      cwd: repoRoot, reject: false, all: true, timeout: 600_000, env, extendEnv: false,
+    });
+    expect(tier.exitCode, String(tier.all).slice(-3000)).toBe(0);
+    const results = JSON.parse(readFileSync(report, "utf8")) as { numFailedTests: number; testResults: { assertionResults: { fullName: string; status: string }[] }[] };
+    const names = results.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === "passed").map((a) => a.fullName));
+    expect(results.numFailedTests).toBe(0);
+    // Every combination with the new value was generated and checked (2 ORMs x 4 Pythons today).
+    const manifest = (await loadManifests(root)).find((m) => m.name === "fastapi")!;
+    const expected = variantsOf(manifest).filter((o) => o["log-format"] === "json").map(variantName);
+    const checked = new Set(names.map((n) => /fastapi (\S+=\S+(?: \S+=\S+)*)/.exec(n)?.[1]).filter((v) => v?.includes("log-format=json")));
+    expect([...checked].sort()).toEqual(expected.sort());
+  });
+});
