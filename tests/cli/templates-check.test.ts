@@ -1,14 +1,26 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCli, tempDir, templatesRoot } from "../helpers/cli.js";
 import { choiceList, manifestNamed } from "../helpers/expected.js";
 
 const CI = Boolean(process.env.CI) && !["0", "false"].includes(String(process.env.CI).toLowerCase());
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary folder removed after the tests. */
+function scratch(): string {
+  const dir = tempDir("svc-check-");
+  made.push(dir);
+  return dir;
+}
+
 /** A copy of the templates under test that a test may break. */
 function copyOfTemplates(): string {
-  const dir = path.join(tempDir("svc-check-"), "templates");
+  const dir = path.join(scratch(), "templates");
   cpSync(templatesRoot, dir, { recursive: true });
   return dir;
 }
@@ -45,7 +57,7 @@ function editManifest(root: string, stack: string, edit: (m: Record<string, any>
 const at = (p: { file: string; line: number; col: number }) => `${p.file}:${p.line}:${p.col}: `;
 
 async function check(root: string, json = false) {
-  const r = await runCli(["templates", "check", root, ...(json ? ["--json"] : [])], { cwd: tempDir(), timeout: 120_000 });
+  const r = await runCli(["templates", "check", root, ...(json ? ["--json"] : [])], { cwd: scratch(), timeout: 120_000 });
   return { ...r, lines: r.stdout.split("\n") };
 }
 
@@ -124,7 +136,7 @@ describe("create-svc-app templates check", () => {
   });
 
   it("reports broken manifests at their line and column: comments, reserved names (templates, no-*)", async () => {
-    const root = path.join(tempDir("svc-check-"), "templates");
+    const root = path.join(scratch(), "templates");
     const manifest = (name: string, option: string) => JSON.stringify({
       name, title: name, description: "d", options: [{ name: option, message: "?", default: "a", choices: [{ value: "a" }] }],
       layers: [{ source: "base" }], health: { path: "/health", portVar: "WEB_PORT" },
@@ -153,9 +165,9 @@ describe("create-svc-app templates check", () => {
   });
 
   it("bad usage is one line and exit 2", async () => {
-    const r = await runCli(["templates", "check", "--colour"], { cwd: tempDir() });
+    const r = await runCli(["templates", "check", "--colour"], { cwd: scratch() });
     expect([r.exitCode, r.stderr.trim()]).toEqual([2, "error: unknown option '--colour' (see create-svc-app templates --help)"]);
-    const missing = await runCli(["templates", "check", "/nonexistent/templates"], { cwd: tempDir() });
+    const missing = await runCli(["templates", "check", "/nonexistent/templates"], { cwd: scratch() });
     expect([missing.exitCode, missing.stderr.trim()]).toEqual([2, "error: templates folder not found: /nonexistent/templates"]);
   });
 });

@@ -1,7 +1,7 @@
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { repoRoot, runCli, tempDir, templatesRoot } from "../helpers/cli.js";
 import { applyWorkedExample } from "../helpers/worked-example.js";
 import { loadManifests } from "../../src/templates/registry.js";
@@ -17,12 +17,16 @@ const machinePython = (await sh("python3", ["-c", "import sys; print('%d.%d' % s
 
 describe.skipIf(missing.length > 0)("worked example: --log-format json for FastAPI, applied to a copy", () => {
   it("templates:lock creates the new locks, templates check is clean, and the static tier covers the new value", async () => {
-    const root = path.join(tempDir("svc-worked-"), "templates");
+    const work = tempDir("svc-worked-");
+    onTestFinished(() => rmSync(work, { recursive: true, force: true }));
+    const root = path.join(work, "templates");
+    const elsewhere = path.join(work, "elsewhere"); // a working directory outside the templates: paths print in full
+    mkdirSync(elsewhere);
     cpSync(templatesRoot, root, { recursive: true });
     applyWorkedExample(root);
 
     // Step 7 before step 6: the check says what is missing and how to make it.
-    const before = await runCli(["templates", "check", root], { cwd: tempDir(), timeout: 120_000 });
+    const before = await runCli(["templates", "check", root], { cwd: elsewhere, timeout: 120_000 });
     expect(before.exitCode, before.stdout).toBe(1);
     expect(before.stdout).toContain(`layer folder ${root}/fastapi/lock-sqlalchemy-json does not exist: pnpm templates:lock --templates ${root} creates it with its lock [layer]`);
     expect(before.stdout).toMatch(/orm=sqlmodel python=\S+ log-format=json generates without poetry\.lock, which lock\[0\] declares/);
@@ -39,14 +43,15 @@ describe.skipIf(missing.length > 0)("worked example: --log-format json for FastA
     }
 
     // Step 7: clean.
-    const after = await runCli(["templates", "check", root], { cwd: tempDir(), timeout: 120_000 });
+    const after = await runCli(["templates", "check", root], { cwd: elsewhere, timeout: 120_000 });
     expect(after.exitCode, after.stdout + after.stderr).toBe(0);
     expect(after.stdout).toMatch(/templates check: no findings in .*fastapi/);
 
-    // Step 8: the static tier on the copy, as `SVC_TEMPLATES=<copy> pnpm test` runs it.
-    const report = path.join(tempDir("svc-worked-"), "report.json");
+    // Step 8: the static tier on the copy, as `SVC_TEMPLATES=<copy> pnpm test` runs it, for the
+    // variants with the new value (the others are the bundled ones, checked by the cli tier).
+    const report = path.join(work, "report.json");
     const env: Record<string, string | undefined> = { ...process.env, SVC_TEMPLATES: root, SVC_TEST_PACKAGE: undefined };
-    const tier = await execa(process.execPath, [path.join(repoRoot, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "cli", "tests/cli/fastapi.test.ts", "--reporter", "json", "--outputFile", report], {
+    const tier = await execa(process.execPath, [path.join(repoRoot, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "cli", "tests/cli/fastapi.test.ts", "-t", "log-format=json", "--reporter", "json", "--outputFile", report], {
       cwd: repoRoot, reject: false, all: true, timeout: 600_000, env, extendEnv: false,
     });
     expect(tier.exitCode, String(tier.all).slice(-3000)).toBe(0);
