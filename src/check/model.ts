@@ -87,6 +87,18 @@ export async function checkStack(root: string, manifest: Manifest, version: stri
     }
   }
 
+  // The manifest's own commands may name options too ("{{options.pm}}").
+  const commands = [
+    ...manifest.install.map((c, i) => ({ run: c.run, field: (j: number) => (Object.keys(c.when).length ? `install[${i}].run[${j}]` : `install[${i}][${j}]`) })),
+    ...manifest.verify.map((c, i) => ({ run: c.run, field: (j: number) => `verify[${i}].run[${j}]` })),
+  ];
+  for (const { run, field } of commands) {
+    for (const [j, arg] of run.entries()) {
+      if (!arg.includes("{{")) continue;
+      for (const problem of checkTemplate(arg, displayPath(manifestFile), scope).problems) findings.push({ check: "manifest", ...at(field(j)), message: `${field(j)}: ${problem.message}` });
+    }
+  }
+
   // 3. Every combination, rendered in memory (what strict mode still finds shows up here).
   const rendered: RenderedVariant[] = [];
   for (const options of variantsOf(manifest)) {

@@ -87,9 +87,15 @@ describe("create-svc-app templates check", () => {
       [{ file: write(root, "fastapi/base/NOTES.md.hbs", "# Notes\n\n{{#if (eq options.orm \"sqlmodel\")}}\nSQLModel notes\n"), line: 3, col: 1 },
         "{{#if}} is never closed: add {{/if}} where the block ends [template]"],
     ] as const;
+    // The manifest's own commands are checked for names too.
+    const fastify = editManifest(root, "fastify", (m) => {
+      m.verify.push({ step: "lint", run: ["{{options.pmm}}", "run", "lint"] });
+    });
+    const verify = fastify('"{{options.pmm}}"');
     const r = await check(root);
     expect(r.exitCode, r.stdout + r.stderr).toBe(1);
-    for (const [where, message] of expected) expect(r.lines).toContain(`${at(where)}${message}`);
+    for (const [where, message] of expected) expect(r.lines, r.stdout).toContain(`${at(where)}${message}`);
+    expect(r.lines.find((l) => l.startsWith(at(verify)))).toMatch(/verify\[\d+\]\.run\[0\]: unknown name "options\.pmm" \(the fastify manifest declares options .*\); did you mean "options\.pm"\? \[manifest\]$/);
   });
 
   it("reports layers, locks and generated files that are wrong, pointing at the manifest field or the template file", async () => {
