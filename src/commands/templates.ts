@@ -31,6 +31,10 @@ export async function templatesCommand(argv: readonly string[], ctx: CommandCont
     .action((dir?: string) => {
       action = { dir };
     });
+  if (argv.length === 0) {
+    io.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     program.parse([...argv], { from: "user" });
   } catch (error) {
@@ -40,10 +44,7 @@ export async function templatesCommand(argv: readonly string[], ctx: CommandCont
     }
     throw error;
   }
-  if (!action) {
-    io.stdout.write(program.helpInformation());
-    return argv.length === 0 ? 0 : 2;
-  }
+  if (!action) return 0; // `help` printed the help
 
   const root = action.dir ? path.resolve(io.cwd, action.dir) : io.templatesRoot;
   const started = Date.now();
