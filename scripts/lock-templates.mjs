@@ -57,7 +57,7 @@ try {
 }
 for (const s of stacks) if (!manifests.some((m) => m.name === s)) fail(`no stack "${s}" in ${templates} (${manifests.map((m) => m.name).join(", ")})`);
 for (const [k, v] of only) {
-  const offered = manifests.flatMap((m) => m.options.filter((o) => o.name === k));
+  const offered = manifests.filter((m) => !stacks.length || stacks.includes(m.name)).flatMap((m) => m.options.filter((o) => o.name === k));
   if (offered.length === 0) fail(`--only ${k}=${v}: no stack has an option ${k}`);
   if (!offered.some((o) => o.choices.some((c) => c.value === v))) fail(`--only ${k}=${v}: "${v}" is not a choice of ${k} (${[...new Set(offered.flatMap((o) => o.choices.map((c) => c.value)))].join(", ")})`);
 }
