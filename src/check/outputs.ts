@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,15 +19,27 @@ export interface Tools {
   readonly poetry?: string;
 }
 
-/** Finds python3, hadolint and poetry on PATH (hadolint also where `pnpm test` caches it). */
-export async function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Promise<Tools> {
-  const works = async (bin: string, args: string[]) => (await execa(bin, args, { reject: false, env })).exitCode === 0;
+/**
+ * python3, hadolint and poetry where they are on PATH (hadolint also where `pnpm test` caches it).
+ * Looked up, not started: asking `poetry --version` alone costs half a second.
+ */
+export function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Tools {
+  const onPath = (bin: string) => (env.PATH ?? "").split(path.delimiter).some((dir) => dir && isExecutable(path.join(dir, bin)));
   const cachedHadolint = path.join(packageRoot, "node_modules", ".cache", "svc-tools", "bin", "hadolint");
   return {
-    python: (await works("python3", ["--version"])) ? "python3" : undefined,
-    hadolint: (await works("hadolint", ["--version"])) ? "hadolint" : existsSync(cachedHadolint) ? cachedHadolint : undefined,
-    poetry: (await works("poetry", ["--version"])) ? "poetry" : undefined,
+    python: onPath("python3") ? "python3" : undefined,
+    hadolint: onPath("hadolint") ? "hadolint" : isExecutable(cachedHadolint) ? cachedHadolint : undefined,
+    poetry: onPath("poetry") ? "poetry" : undefined,
   };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -73,6 +85,7 @@ export async function checkOutputs(variants: readonly RenderedVariant[], tools: 
     grouped.set(key, group);
   };
   const python: { file: RenderedFile; variant: RenderedVariant }[] = [];
+  const lints: Promise<void>[] = [];
 
   for (const variant of variants) {
     const has = (p: string) => variant.files.has(p) || [...variant.files.keys()].some((k) => k.startsWith(`${p.replace(/\/$/, "")}/`));
@@ -91,14 +104,14 @@ export async function checkOutputs(variants: readonly RenderedVariant[], tools: 
         }
         // The service's own image runs as app-user (the database image drops to postgres by itself).
         if (file.path === "Dockerfile" && ["root", "0", "0:0"].includes(finalUser(text()))) add("dockerfile", place(file, variant), "the final stage runs as root: add USER 1001:1001");
-        await hadolint(file, variant, tools, (line, message) => add("dockerfile", place(file, variant, { line }), message), skipped);
+        lints.push(hadolint(file, variant, tools, (line, message) => add("dockerfile", place(file, variant, { line }), message), skipped));
       } else if (name.endsWith(".py") && once(file)) {
         python.push({ file, variant });
       }
     }
   }
-  await compilePython(python, tools, add, skipped);
-  await staleLocks(variants, tools, add, skipped);
+  // The external programs run side by side.
+  await Promise.all([...lints, compilePython(python, tools, add, skipped), staleLocks(variants, tools, add, skipped)]);
   for (const { check, where, message, variants: vs } of grouped.values()) {
     const which = vs.length > 1 ? `${vs[0]}, and ${vs.length - 1} more` : vs[0];
     const prefix = where.generated ? `in the generated ${where.generated} (${which}): ` : "";
@@ -180,7 +193,9 @@ async function lockProblem(name: string, lock: RenderedFile, deps: RenderedFile,
     return differs ? `${differs} differ from ${deps.path}` : undefined;
   }
   if (name === "pnpm-lock.yaml") {
-    const importer = ((parse(lock.content.toString("utf8")) as { importers?: Record<string, Record<string, Record<string, { specifier: string }>>> }).importers ?? {})["."] ?? {};
+    // Only the importers section matters; the rest of a pnpm lock is large and slow to parse.
+    const section = /^importers:\n(?:[ \t].*\n|\n)*/m.exec(lock.content.toString("utf8"))?.[0] ?? "";
+    const importer = ((parse(section) as { importers?: Record<string, Record<string, Record<string, { specifier: string }>>> } | null)?.importers ?? {})["."] ?? {};
     const differs = kinds.find((k) => JSON.stringify(sorted(Object.fromEntries(Object.entries(importer[k] ?? {}).map(([n, v]) => [n, v.specifier])))) !== JSON.stringify(sorted(pkg()[k])));
     return differs ? `${differs} differ from ${deps.path}` : undefined;
   }
