@@ -3,6 +3,7 @@ import path from "node:path";
 import { TemplateError, type TemplateProblem } from "../errors.js";
 import type { Answers } from "../options/types.js";
 import { checkTemplate, renderTemplate, templateContext, templateScope, type FileMap } from "../render/render.js";
+import { partialScope } from "../render/lint.js";
 import { locateField } from "../templates/json.js";
 import { whenMatches, type Manifest } from "../templates/manifest.js";
 import { displayPath, layerFolder, loadTemplate, type Template } from "../templates/registry.js";
@@ -74,15 +75,15 @@ export async function checkStack(root: string, manifest: Manifest, version: stri
 
   // 2. Every template file and partial, once: syntax, names, helpers, partials, eq against choices.
   const scope = templateScope(template, templateContext({ template, answers: checkAnswers(manifest, defaultsOf(manifest)), secrets: SECRETS, generatorVersion: version }));
-  const sources = template.layers.flatMap((l) => l.files.filter((f) => f.path.endsWith(".hbs")).map((f) => ({ file: `${l.dir}/${f.path}`, source: f.content.toString("utf8") })));
+  const sources = template.layers.flatMap((l) => l.files.filter((f) => f.path.endsWith(".hbs")).map((f) => ({ file: `${l.dir}/${f.path}`, source: f.content.toString("utf8"), scope })));
   const partials = new Set<string>();
   for (let i = 0; i < sources.length; i++) {
-    const { file, source } = sources[i]!;
-    const checked = checkTemplate(source, file, scope);
+    const { file, source, scope: where } = sources[i]!;
+    const checked = checkTemplate(source, file, where);
     for (const problem of checked.problems) findings.push({ check: "template", ...problem });
-    for (const name of checked.partials) {
+    for (const [name, keys] of checked.partials) {
       const partial = template.partials[name];
-      if (partial && !partials.has(name)) sources.push({ file: partial.file, source: partial.source });
+      if (partial && !partials.has(name)) sources.push({ file: partial.file, source: partial.source, scope: partialScope(scope, keys) });
       partials.add(name);
     }
   }

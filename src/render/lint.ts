@@ -14,6 +14,17 @@ export interface Scope {
   readonly options: readonly OptionSpec[];
   readonly helpers: ReadonlySet<string>;
   readonly partials: ReadonlySet<string>;
+  /** Inside a partial called with another context (`{{> name item}}`): names cannot be known. */
+  readonly unknownContext?: boolean;
+}
+
+/** Partials a file calls: name -> the hash keys it passes (`{{> db service="api"}}`), "*" for a context argument. */
+export type PartialCalls = Map<string, readonly string[]>;
+
+/** The scope inside a partial: the caller's, plus the names its call passes. */
+export function partialScope(scope: Scope, keys: readonly string[]): Scope {
+  if (keys.includes("*")) return { ...scope, unknownContext: true };
+  return { ...scope, context: { ...scope.context, ...Object.fromEntries(keys.map((k) => [k, ""])) } };
 }
 
 /** Handlebars' own helpers; ours are added by the renderer. */
@@ -73,9 +84,9 @@ function unclosedBlock(source: string): { name: string; at: { line: number; col:
  * helper arguments), unknown helpers and partials, and `eq`/`ne` against a value that is not a
  * choice of the option (always false, or always true).
  */
-export function lintTemplate(ast: hbs.AST.Program, file: string, scope: Scope): { problems: TemplateProblem[]; partials: Set<string> } {
+export function lintTemplate(ast: hbs.AST.Program, file: string, scope: Scope): { problems: TemplateProblem[]; partials: PartialCalls } {
   const problems: TemplateProblem[] = [];
-  const partials = new Set<string>();
+  const partials: PartialCalls = new Map();
   const at = (node: Node) => ({ file, line: node.loc?.start.line, col: node.loc ? node.loc.start.column + 1 : undefined });
   const report = (node: Node, message: string) => problems.push({ ...at(node), message });
 
@@ -125,7 +136,10 @@ export function lintTemplate(ast: hbs.AST.Program, file: string, scope: Scope): 
       case "PartialStatement":
       case "PartialBlockStatement": {
         const partial = node as hbs.AST.PartialStatement;
-        if (partial.name.type === "PathExpression") partials.add((partial.name as Path).original);
+        if (partial.name.type === "PathExpression") {
+          const keys = [...(partials.get((partial.name as Path).original) ?? []), ...(partial.hash?.pairs.map((p) => p.key) ?? []), ...(partial.params.length ? ["*"] : [])];
+          partials.set((partial.name as Path).original, keys);
+        }
         if (partial.name.type === "PathExpression" && !scope.partials.has((partial.name as Path).original)) {
           const known = [...scope.partials].sort().join(", ") || "none";
           report(partial.name, `unknown partial "${(partial.name as Path).original}" (partials: ${known})`);
@@ -146,6 +160,7 @@ export function lintTemplate(ast: hbs.AST.Program, file: string, scope: Scope): 
 function pathProblem(path: Path, ownContext: boolean, scope: Scope): string | undefined {
   const isRoot = path.data && path.parts[0] === "root";
   if (path.data && !isRoot) return undefined; // @index, @key, ... inside blocks
+  if (scope.unknownContext && !isRoot) return undefined;
   if (!isRoot && (!ownContext || path.depth > 0 || path.parts.length === 0 || /^this\b/.test(path.original))) return undefined;
   const parts = isRoot ? path.parts.slice(1) : path.parts;
   let here: unknown = scope.context;

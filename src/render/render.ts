@@ -3,7 +3,7 @@ import { TemplateError, type TemplateProblem } from "../errors.js";
 import type { Answers, Secrets } from "../options/types.js";
 import { whenMatches } from "../templates/manifest.js";
 import type { Template } from "../templates/registry.js";
-import { BUILTIN_HELPERS, lintTemplate, parseTemplate, type Scope } from "./lint.js";
+import { BUILTIN_HELPERS, lintTemplate, parseTemplate, partialScope, type PartialCalls, type Scope } from "./lint.js";
 
 /** One file of the generated project. */
 export interface RenderedFile {
@@ -66,11 +66,11 @@ export function renderTemplate(input: RenderInput): FileMap {
   /** Parses and checks a template file (and, once, each partial it uses), throwing the first problem. */
   const compile = (source: string, file: string) => {
     const { ast, problems, partials } = checkTemplate(source, file, scope);
-    for (const name of partials) {
+    for (const [name, keys] of partials) {
       const partial = template.partials[name];
       if (!partial || checkedPartials.has(name)) continue;
       checkedPartials.add(name);
-      problems.push(...checkTemplate(partial.source, partial.file, scope).problems);
+      problems.push(...checkTemplate(partial.source, partial.file, partialScope(scope, keys)).problems);
     }
     if (problems[0]) throw new TemplateError(problems[0]);
     return ast!;
@@ -148,9 +148,9 @@ export function templateScope(template: Template, context: object): Scope {
 }
 
 /** Every problem of one template file: a syntax error, or the unknown names, helpers, partials and choices in it. */
-export function checkTemplate(source: string, file: string, scope: Scope): { ast?: hbs.AST.Program; problems: TemplateProblem[]; partials: Set<string> } {
+export function checkTemplate(source: string, file: string, scope: Scope): { ast?: hbs.AST.Program; problems: TemplateProblem[]; partials: PartialCalls } {
   const parsed = parseTemplate(source, file);
-  if ("problem" in parsed) return { problems: [parsed.problem], partials: new Set() };
+  if ("problem" in parsed) return { problems: [parsed.problem], partials: new Map() };
   return { ast: parsed.ast, ...lintTemplate(parsed.ast, file, scope) };
 }
 

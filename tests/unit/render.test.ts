@@ -71,6 +71,13 @@ describe("renderTemplate", () => {
     expect(() => render(t)).toThrowError('templates/_shared/partials/greet.hbs:2:3: unknown name "project.nmae"');
   });
 
+  it("knows the names a partial call passes", () => {
+    const t = demoTemplate({ base: [sourceFile("x.hbs", '{{> greet who="you" }}|{{> greet who=project.name }}')] }, { greet: "hi {{who}}" });
+    expect(text(render(t), "x")).toBe("hi you|hi my-api");
+    const wrong = demoTemplate({ base: [sourceFile("x.hbs", '{{> greet who="you" }}')] }, { greet: "hi {{whom}}" });
+    expect(() => render(wrong)).toThrowError('templates/_shared/partials/greet.hbs:1:6: unknown name "whom"');
+  });
+
   it("accepts escaped braces, and names relative to #with/#each blocks", () => {
     const t = demoTemplate({ base: [sourceFile("x.hbs", "\\{{ github.ref }} {{#with options}}{{orm}}{{/with}}")] });
     expect(text(render(t), "x")).toBe("{{ github.ref }} alpha");
