@@ -7,6 +7,7 @@ import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, 
 import { ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
+import { expectInitDbKeepsData, expectLeastPrivilege, makeDb } from "./database.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
 // and the app itself all run on it, as they would for a user of that version.
@@ -58,12 +59,12 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     await expectSecretKept(dir, r.stdout + r.stderr);
   });
 
-  it("2. sql/init_db.sql runs with psql as the Postgres image would", async () => {
-    await psql(["-f", "sql/init_db.sql"], dir);
-    expect(await psql(["-c", `SELECT rolsuper FROM pg_roles WHERE rolname = '${dbUser}'`], dir)).toBe("t");
+  it("2. `make db` applies sql/init_db.sql: the database and a least-privilege role with the password from .env", async () => {
+    await makeDb(dir, env);
+    await expectLeastPrivilege(dir, dbName, dbUser);
   });
 
-  it("3. migrations run up (and down and up again where the ORM migrates down: TypeORM, Kysely)", async () => {
+  it("3. migrations run up (and down and up again where the ORM migrates down: TypeORM, Kysely); `make db` again keeps the data", async () => {
     const hasItems = () => psql(["-c", "SELECT to_regclass('public.items') IS NOT NULL"], dir, dbName);
     const scripts = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).scripts as Record<string, string>;
     expect("migrate:down" in scripts).toBe(orm !== "drizzle"); // drizzle-kit has no down migrations
@@ -76,6 +77,7 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
       await run(["run", "migrate"]);
       expect(await hasItems()).toBe("t");
     });
+    await expectInitDbKeepsData(dir, dbName, dbUser, env);
   });
 
   it("4. tsc (strict) and biome are clean", async () => {
