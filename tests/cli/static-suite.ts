@@ -1,10 +1,10 @@
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import ts from "typescript";
 import { expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { listTree } from "../helpers/cli.js";
+import { listTree, tempDir } from "../helpers/cli.js";
 import { generatedSecrets } from "../helpers/secrets.js";
 import { composeErrors, finalUser, hadolintErrors, missingCopySources, readDockerfile } from "../helpers/static.js";
 
@@ -58,6 +58,35 @@ export function commonProjectChecks(project: () => GeneratedProject, webPort: nu
     // Each password reaches only the container that needs it, from .env at run time.
     expect(compose.services.db?.environment).toMatchObject({ POSTGRES_PASSWORD: "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}", DB_PASSWORD: "${DB_PASSWORD:?set DB_PASSWORD in .env}" });
     expect(compose.services.web?.environment?.POSTGRES_PASSWORD).toBe("");
+  });
+
+  it("`make db` hands psql the password from .env (quoted or not) or the environment, never on a command line", async () => {
+    const { dir } = project();
+    const [password] = generatedSecrets(dir);
+    const awkward = "p@ss:w/rd%25#frag?x=1 'q'";
+    const cases: [string, Record<string, string>, string][] = [
+      [file(".env"), {}, password!],
+      [file(".env").replace(/^DB_PASSWORD=.*$/m, `DB_PASSWORD="${awkward}"`), {}, awkward],
+      [file(".env").replace(/^DB_PASSWORD=.*$/m, "DB_PASSWORD='single#quoted'"), {}, "single#quoted"],
+      [file(".env"), { DB_PASSWORD: "from-the-environment" }, "from-the-environment"],
+    ];
+    for (const [envFile, env, expected] of cases) {
+      const work = tempDir("svc-make-db-");
+      const bin = path.join(work, "bin");
+      mkdirSync(bin);
+      // A stand-in psql that records what it was given.
+      writeFileSync(path.join(bin, "psql"), '#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD.argv"\nprintf "%s" "$DB_PASSWORD" > "$RECORD.password"\n', { mode: 0o755 });
+      writeFileSync(path.join(work, "Makefile"), file("Makefile"));
+      writeFileSync(path.join(work, ".env"), envFile);
+      const r = await execa("make", ["db"], { cwd: work, reject: false, env: { ...env, PATH: `${bin}:${process.env.PATH}`, RECORD: path.join(work, "psql") }, extendEnv: false });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const argv = readFileSync(path.join(work, "psql.argv"), "utf8");
+      expect(argv).toContain("--file=sql/init_db.sql");
+      expect(argv).not.toContain(expected);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(expected);
+      expect(readFileSync(path.join(work, "psql.password"), "utf8")).toBe(expected);
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("has a docker-compose.yml valid against the Compose schema, publishing on 127.0.0.1 only", () => {

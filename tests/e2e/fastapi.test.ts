@@ -5,7 +5,7 @@ import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
-import { expectInitDbKeepsData, expectLeastPrivilege, makeDb } from "./database.js";
+import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
 // PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
@@ -27,6 +27,11 @@ const machinePython = (await sh("python3", ["-c", "import sys; print('%d.%d' % s
 
 const timings = new Timings();
 afterAll(() => timings.print("FastAPI e2e step times"));
+let passwordServer: PasswordPostgres | undefined;
+beforeAll(async () => {
+  if (missing.length === 0) passwordServer = await PasswordPostgres.start();
+});
+afterAll(() => passwordServer?.stop());
 
 describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi with %s", (orm) => {
   const { dbName, dbUser } = uniqueDbNames(orm.slice(0, 6));
@@ -108,5 +113,10 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
 
   it("9. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
     await service.outageAndStop();
+  });
+
+  it("10. with a password holding @:/%#? on a server that checks it: `make db`, `make migrate` and `make test` connect", async () => {
+    await timings.time(variant, "awkward password", () =>
+      expectAwkwardPasswordWorks(dir, passwordServer!, dbName, dbUser, [["make", "migrate"], ["make", "test"]], env));
   });
 });

@@ -7,7 +7,7 @@ import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, 
 import { ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
-import { expectInitDbKeepsData, expectLeastPrivilege, makeDb } from "./database.js";
+import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
 // and the app itself all run on it, as they would for a user of that version.
@@ -23,6 +23,11 @@ const env = { PATH: `${nodeBin}:${path.join(import.meta.dirname, "..", "..", "sc
 
 const timings = new Timings();
 afterAll(() => timings.print(`Fastify e2e step times (Node ${NODE})`));
+let passwordServer: PasswordPostgres | undefined;
+beforeAll(async () => {
+  if (missing.length === 0) passwordServer = await PasswordPostgres.start();
+});
+afterAll(() => passwordServer?.stop());
 
 const variants = [
   { orm: "drizzle", pm: "npm" },
@@ -96,13 +101,10 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     await run(["run", "build"]);
     const port = await freePort();
     // The app reaches Postgres through a relay the test can cut (step 8); the environment wins over .env.
-    const url = new URL(/^DATABASE_URL=(.+)$/m.exec(readFileSync(path.join(dir, ".env"), "utf8"))![1]!);
-    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) => {
-      url.port = String(dbPort);
-      return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: url.toString() } as Record<string, string>, port,
-      });
-    }));
+    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) =>
+      startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DB_PORT: String(dbPort) } as Record<string, string>, port,
+      })));
   });
 
   it("7. bad input is a 4xx JSON error, never a 500, and the table holds exactly what valid requests wrote", async () => {
@@ -111,5 +113,10 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
 
   it("8. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
     await service.outageAndStop();
+  });
+
+  it("9. with a password holding @:/%#? on a server that checks it: `make db`, `make migrate` and `make test` connect", async () => {
+    await timings.time(variant, "awkward password", () =>
+      expectAwkwardPasswordWorks(dir, passwordServer!, dbName, dbUser, [["make", "migrate"], ["make", "test"]], env));
   });
 });
