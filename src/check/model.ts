@@ -26,7 +26,7 @@ export interface RenderedVariant {
 /** Where a manifest field is: its file, line and column. */
 type Locate = (field: string) => Omit<TemplateProblem, "message">;
 
-const SECRETS = { dbPassword: "check-password-0123456789abcdefgh" };
+const SECRETS = { dbPassword: "check-password-0123456789abcdefgh", postgresPassword: "check-superuser-0123456789abcdef" };
 
 /** Answers for a check render: a fixed project, the given options. */
 function checkAnswers(manifest: Manifest, options: Readonly<Record<string, string>>): Answers {

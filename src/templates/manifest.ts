@@ -48,6 +48,8 @@ export interface Manifest {
   readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
   /** How `pnpm templates:lock` makes each lock file: run `run` in a generated project, keep `file`. */
   readonly lock: readonly LockSpec[];
+  /** Project files holding the user's state (`.env`): with --force an existing one is kept, only missing keys appended. */
+  readonly keep: readonly string[];
   /** The commands the e2e tier runs in a generated project of each variant, by step. */
   readonly verify: readonly VerifyCommand[];
 }
@@ -119,7 +121,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
   };
 
   const root = obj(raw, "(root)");
-  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock", "verify"]);
+  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock", "keep", "verify"]);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, "is not a known field");
 
   const name = str(root.name, "name");
@@ -236,6 +238,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
       docsPath: health.docsPath === undefined ? "/docs" : str(health.docsPath, "health.docsPath"),
     },
     lock,
+    keep: arr(root.keep ?? [], "keep").map((v, i) => relPath(v, `keep[${i}]`, false)),
     verify,
   });
 }

@@ -12,6 +12,11 @@ export function composeErrors(file: string): string[] {
   return fromText.composeErrors(readFileSync(file, "utf8"));
 }
 
+/** The instructions of a Dockerfile, continuation lines joined, comments dropped, stages numbered. */
+export function readDockerfile(file: string): fromText.DockerInstruction[] {
+  return fromText.readDockerfile(readFileSync(file, "utf8"));
+}
+
 /** The user the final stage runs as ("root" when it never says). */
 export function finalUser(file: string): string {
   return fromText.finalUser(readFileSync(file, "utf8"));
