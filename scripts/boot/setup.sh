@@ -108,10 +108,11 @@ bootstrap() { # rootfs suite packages...
     >"$rootfs.log" 2>&1 || { tail -20 "$rootfs.log" >&2; return 1; }
   local ca
   while read -r ca; do [ -n "$ca" ] && cp "$ca" "$rootfs/usr/local/share/ca-certificates/"; done < <(host_cas)
-  chroot "$rootfs" update-ca-certificates >/dev/null
+  chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
 }
-slim() { # what slim images leave out: package lists and downloaded packages
-  rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin
+slim() { # what slim images leave out: package lists, downloaded packages, documentation
+  rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin \
+    "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/info/*
 }
 CERTS=/etc/ssl/certs/ca-certificates.crt
 COMMON_CHANGES=(--change 'ENV LANG=C.UTF-8' --change "ENV SSL_CERT_FILE=$CERTS")
@@ -127,11 +128,12 @@ recipe_python() { # rootfs version
   bootstrap "$rootfs" "$suite" python3 python3-venv python-is-python3 ca-certificates
   [ -x "$rootfs/usr/bin/python$version" ] || die "Debian $suite did not bring python$version"
   local wheels; wheels="$(mktemp -d)"
-  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheels" pip
+  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheels" pip >"$rootfs.pip.log" 2>&1 ||
+    { tail -5 "$rootfs.pip.log" >&2; return 1; }
   local whl; whl="$(basename "$(ls "$wheels"/pip-*.whl)")"
   cp "$wheels/$whl" "$rootfs/tmp/"
-  chroot "$rootfs" "python$version" "/tmp/$whl/pip" install --quiet --no-index --break-system-packages "/tmp/$whl"
-  rm -rf "$wheels" "$rootfs/tmp/$whl" "$rootfs/usr/lib/python$version/EXTERNALLY-MANAGED"
+  chroot "$rootfs" "python$version" "/tmp/$whl/pip" install --quiet --root-user-action=ignore --no-index --break-system-packages "/tmp/$whl"
+  rm -rf "$wheels" "$rootfs.pip.log" "$rootfs/tmp/$whl" "$rootfs/usr/lib/python$version/EXTERNALLY-MANAGED"
   local site="$rootfs/usr/local/lib/python$version/dist-packages"
   mkdir -p "$site/svc_app_standin-1.0.dist-info"
   cp "$REPO/scripts/support/poetry_simple_api.py" "$HERE/standins/svc_app_standin_poetry.py" "$site/"

@@ -163,18 +163,23 @@ export async function removeProjectImages(names: string[]): Promise<void> {
 }
 
 /**
- * Whether `needle` occurs anywhere in a saved image (`podman save`, docker-archive: the layers are
- * uncompressed tars, so file contents appear as they are, and so do the config and history).
+ * Which of `needles` occur anywhere in a saved image (`podman save`, docker-archive: the layers
+ * are uncompressed tars, so file contents appear as they are, and so do the config and history).
+ * One pass over the file.
  */
-export async function archiveContains(file: string, needle: string): Promise<boolean> {
-  const target = Buffer.from(needle);
+export async function foundInArchive(file: string, needles: readonly string[]): Promise<Set<string>> {
+  const targets = needles.map((n) => Buffer.from(n));
+  const keep = Math.max(...targets.map((t) => t.length)) - 1;
+  const found = new Set<string>();
   let carry = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const window = Buffer.concat([carry, chunk]);
-    if (window.includes(target)) return true;
-    carry = window.subarray(Math.max(0, window.length - target.length + 1));
+  for await (const chunk of createReadStream(file, { highWaterMark: 8 << 20 }) as AsyncIterable<Buffer>) {
+    const window = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    targets.forEach((t, i) => {
+      if (window.includes(t)) found.add(needles[i]!);
+    });
+    carry = Buffer.from(window.subarray(Math.max(0, window.length - keep)));
   }
-  return false;
+  return found;
 }
 
 /** Seconds with one decimal, for the timing table. */

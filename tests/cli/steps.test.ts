@@ -80,13 +80,13 @@ describe("post steps: install and git", () => {
     expect(await git(path.join(cwd, "my-api"), ["log", "-1", "--format=%an <%ae>"])).toBe("create-svc-app <create-svc-app@localhost.invalid>");
   });
 
-  it("Ctrl-C during install stops the child, names the step, keeps the project and exits 130", async () => {
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)("%s during install stops the child, names the step, keeps the project and exits 130", async (signal) => {
     const cwd = tempDir();
     const s = standinBin(["poetry"]);
     const child = execa(process.execPath, [cliPath, ...base, "--yes", "--no-git"], { cwd, reject: false, env: { ...s.env, CI: "true", STANDIN_POETRY: "hang" } });
     for (let i = 0; i < 100 && s.calls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     const poetry = s.calls()[0]!;
-    child.kill("SIGINT");
+    child.kill(signal);
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(String(r.stderr)).toContain("Interrupted during install; the project is complete and kept in");
