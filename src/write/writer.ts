@@ -34,7 +34,6 @@ export interface WriteResult {
  */
 export async function writeProject(fs: FsLike, request: WriteRequest): Promise<WriteResult> {
   const { targetDir, signal } = request;
-  let files = request.files;
   const undo: (() => Promise<void>)[] = [];
   const checkAbort = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -43,9 +42,9 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     checkAbort();
     const exists = await pathExists(fs, targetDir);
     if (!exists && request.target.kind !== "missing") throw new UserError(`${targetDir} disappeared while generating`);
-    if (exists) await checkConflicts(fs, targetDir, files, request.force);
-    const kept = exists ? await mergeKeptFiles(fs, targetDir, files) : { files, kept: [] };
-    files = kept.files;
+    if (exists) await checkConflicts(fs, targetDir, request.files, request.force);
+    // What is written: the rendered files, with kept files (.env) that exist merged or left out.
+    const { files, kept } = exists ? await mergeKeptFiles(fs, targetDir, request.files) : { files: request.files, kept: [] };
 
     // Create missing ancestors of the target (remembered, so a rollback removes them).
     await makeDirs(fs, path.dirname(targetDir), undo);
@@ -86,7 +85,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     }
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(backup, { recursive: true, force: true });
-    return { written, replaced: replaced.filter((p) => !kept.kept.some((k) => k.path === p)), kept: kept.kept };
+    return { written, replaced: replaced.filter((p) => !kept.some((k) => k.path === p)), kept };
   } catch (error) {
     await rollback(undo);
     throw explain(error, targetDir);
