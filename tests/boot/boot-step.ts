@@ -2,7 +2,7 @@ import { cpSync, existsSync, readFileSync, readlinkSync, writeFileSync } from "n
 import { createServer } from "node:http";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cliPath, repoRoot, tempDir } from "../helpers/cli.js";
 import { TerminalSession } from "../helpers/tmux.js";
 import { BootedProject, podman, variantFlags, VARIANTS } from "./harness.js";
@@ -42,10 +42,19 @@ export function describeBootStep(names: Map<string, string>): void {
     };
     const flags = ["--yes", "--json", ...variantFlags(variant), "--no-install", "--no-git", "--boot"];
 
+    // A failed or interrupted build leaves the builder's working containers in storage
+    // (`podman ps --external`); each check removes the ones it made.
+    const buildContainers = async () => (await podman(["ps", "-a", "--external", "--format", "{{.ID}}"])).split("\n").filter(Boolean);
+    let before: string[] = [];
+    beforeEach(async () => {
+      before = await buildContainers();
+    });
     afterEach(async () => {
       await session?.stop();
       session = undefined;
       for (const p of projects.splice(0)) await p.cleanup();
+      const made = (await buildContainers()).filter((id) => !before.includes(id));
+      if (made.length > 0) await execa("podman", ["rm", "-f", ...made], { reject: false });
     });
 
     it("--boot-timeout is honoured: not healthy in time is a failure after that many seconds, with the logs", async () => {
@@ -104,8 +113,7 @@ export function describeBootStep(names: Map<string, string>): void {
       // Podman 4.3's builder, stopped while a RUN step runs, sometimes leaves that step's process
       // behind (about one run in three here, whichever signal; seen without the CLI too). It can
       // no longer produce an image; this test started it, so it ends it, and says so.
-      const orphans = await processesWith(marker);
-      for (const pid of orphans) process.kill(pid, "SIGKILL");
+      const orphans = (await processesWith(marker)).filter((pid) => stop(pid));
       if (orphans.length > 0) console.warn(`podman left the interrupted RUN step running (pids ${orphans.join(", ")}); killed`);
       expect(await project.containers()).toEqual([]);
     });
@@ -130,6 +138,16 @@ export function describeBootStep(names: Map<string, string>): void {
       }
     });
   });
+}
+
+/** SIGKILL, if the process is still there (it may be ending by itself): whether it was. */
+function stop(pid: number): boolean {
+  try {
+    process.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function cwdOf(pid: number): string {
