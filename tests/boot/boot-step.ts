@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { execa } from "execa";
@@ -14,8 +14,10 @@ const variant = VARIANTS[0]!;
  * A copy of the bundled templates whose web Dockerfile runs one extra step first (for
  * `--templates`, the template author's flag): a step that fails, or one that takes long.
  */
+const templateCopies: string[] = [];
 function templatesWithStep(step: string): string {
   const dir = path.join(tempDir("svc-boot-tpl-"), "templates");
+  templateCopies.push(path.dirname(dir));
   cpSync(path.join(repoRoot, "templates"), dir, { recursive: true });
   const dockerfile = path.join(dir, variant.stack, "base", "Dockerfile.hbs");
   const text = readFileSync(dockerfile, "utf8");
@@ -53,6 +55,7 @@ export function describeBootStep(names: Map<string, string>): void {
       await session?.stop();
       session = undefined;
       for (const p of projects.splice(0)) await p.cleanup();
+      for (const dir of templateCopies.splice(0)) rmSync(dir, { recursive: true, force: true });
       const made = (await buildContainers()).filter((id) => !before.includes(id));
       if (made.length > 0) await execa("podman", ["rm", "-f", ...made], { reject: false });
     });
