@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cliPath, repoRoot, tempDir } from "../helpers/cli.js";
 import { TerminalSession } from "../helpers/tmux.js";
-import { BootedProject, podman, variantFlags, VARIANTS } from "./harness.js";
+import { BootedProject, label, podman, variantFlags, VARIANTS } from "./harness.js";
 
 // The checks reuse the first variant's project name, so its image layers come from the cache.
 const variant = VARIANTS[0]!;
@@ -36,7 +36,7 @@ export function describeBootStep(names: Map<string, string>): void {
   describe("the boot step against the real engine", () => {
     const projects: BootedProject[] = [];
     let session: TerminalSession | undefined;
-    const name = () => names.get([variant.stack, variant.orm].join(" "))!;
+    const name = () => names.get(label(variant))!;
     const plan = async () => {
       const p = await BootedProject.plan(name());
       projects.push(p);

@@ -129,12 +129,13 @@ export class BootedProject {
     const byLabel = async (kind: string) =>
       (await podman([kind, "ls", ...(kind === "container" ? ["-a"] : []), "--filter", `label=io.podman.compose.project=${this.name}`, "--format", "{{.Name}}"]).catch(() => ""))
         .split("\n").filter(Boolean).map((n) => `${kind} ${n}`);
-    const byName = async (kind: string, format: string) =>
-      (await podman([kind, "ls", ...(kind === "pod" ? [] : []), "--format", format]))
+    // podman-compose names them after the project too (<project>_db-data, <project>_default, pod_<project>).
+    const byName = async (kind: string) =>
+      (await podman([kind, "ls", "--format", "{{.Name}}"]))
         .split("\n").filter((n) => n.includes(this.name)).map((n) => `${kind} ${n}`);
     const found = [
       ...(await byLabel("container")), ...(await byLabel("volume")), ...(await byLabel("network")),
-      ...(await byName("volume", "{{.Name}}")), ...(await byName("network", "{{.Name}}")), ...(await byName("pod", "{{.Name}}")),
+      ...(await byName("volume")), ...(await byName("network")), ...(await byName("pod")),
     ];
     return [...new Set(found)];
   }
