@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
@@ -41,8 +41,9 @@ describe("interactive flow in a real terminal", () => {
     const code = await session.exitCode();
     const screen = await session.screen();
     expect(code, screen).toBe(0);
-    expect(screen).toMatch(/git: repository initialised on \S+ with one commit/);
-    expect(screen).toMatch(/Next:/);
+    expect(screen).toMatch(/git: repository initialised on \S+ with one commit \(\d+\.\ds\)\n/); // one timer, not "(0.1s) [0s]"
+    expect(screen).not.toMatch(/\[\d+s\]/);
+    expect(screen).toMatch(/Next, with /);
     expect(screen).toMatch(/poetry install/); // install was declined, so it is listed next
     expect(screen).toMatch(/cd shop-api/);
     const record = JSON.parse(readFileSync(path.join(cwd, "shop-api", ".svc-app.json"), "utf8"));
@@ -60,6 +61,29 @@ describe("interactive flow in a real terminal", () => {
     expect(await session.screen()).toMatch(/Cancelled/);
     expect(existsSync(path.join(cwd, "cancel-me"))).toBe(false);
     expect(snapshotDir(cwd)).toEqual(before);
+  });
+});
+
+describe("on a terminal, but asked for --json", () => {
+  it("names --json as the reason it cannot ask, not the terminal", async () => {
+    const cwd = tempDir();
+    session = await TerminalSession.start(`node ${cliPath} my-api --json`, cwd);
+    expect(await session.exitCode()).toBe(2);
+    const screen = await session.screen();
+    expect(screen).toMatch(/cannot ask questions here \(--json is set\): give --stack/);
+    expect(screen).not.toMatch(/not a terminal/);
+  });
+
+  it("a non-empty directory is asked about first, before the stack questions", async () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, "busy-api"));
+    writeFileSync(path.join(cwd, "busy-api", "notes.txt"), "mine");
+    session = await TerminalSession.start(`node ${cliPath} busy-api`, cwd);
+    await session.waitFor(/busy-api is not empty/);
+    expect(await session.screen()).not.toMatch(/Stack/);
+    await session.keys(["Enter"]); // No, the default: cancelled
+    expect(await session.exitCode()).toBe(130);
+    expect(readFileSync(path.join(cwd, "busy-api", "notes.txt"), "utf8")).toBe("mine");
   });
 });
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
@@ -11,7 +12,9 @@ import { removeTempDirs } from "./cli.js";
 // last runs): there the folder is only removed.
 const strict = process.env.SVC_TEMP_LENIENT !== "1";
 const previous = process.env.TMPDIR;
-const own = mkdtempSync(path.join(tmpdir(), "svc-test-"));
+// Lowercase, so that a test may use a folder in it as a project name.
+const own = path.join(tmpdir(), `svc-test-${randomBytes(6).toString("hex")}`);
+mkdirSync(own);
 process.env.TMPDIR = own;
 
 afterAll(() => {
