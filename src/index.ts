@@ -75,7 +75,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     const manifest = manifests.find((m) => m.name === answers.stack)!;
     const template = await loadTemplate(templatesRoot, manifest, answers.options);
     if (abort.signal.aborted) throw new CancelledError();
-    const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
+    const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url"), postgresPassword: randomBytes(24).toString("base64url") };
     const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
     const warnings = runtimeWarnings(manifest, answers);
 

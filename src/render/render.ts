@@ -46,7 +46,7 @@ export function templateContext({ answers, secrets, generatorVersion }: RenderIn
     project: { name: answers.projectName, pyPackage: answers.pyPackage, title: answers.title },
     stack: answers.stack,
     options: { ...answers.options },
-    db: { name: answers.dbName, user: answers.dbUser, password: secrets.dbPassword },
+    db: { name: answers.dbName, user: answers.dbUser, password: secrets.dbPassword, superuserPassword: secrets.postgresPassword },
     generator: { name: GENERATOR_NAME, version: generatorVersion },
   };
 }
