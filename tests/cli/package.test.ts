@@ -10,10 +10,11 @@ import { packageRunners, packCleanClone, tarballFiles } from "../helpers/pack.js
 // in an empty folder, for both stacks.
 let tarball = "";
 let work = "";
+let runLine = "";
 
 beforeAll(async () => {
-  ({ tarball, dir: work } = await packCleanClone());
-}, 120_000);
+  ({ tarball, dir: work, runLine } = await packCleanClone());
+}, 180_000);
 
 describe("the packed tarball", () => {
   it("holds exactly what the bin needs: bin, the built entry and its chunks, the templates, package.json, README, LICENSE", async () => {
@@ -28,6 +29,15 @@ describe("the packed tarball", () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     const bundle = built.map((f) => readFileSync(path.join(repoRoot, f), "utf8")).join("\n");
     for (const dep of Object.keys(pkg.dependencies)) expect(bundle, `${dep} is a dependency but dist/ never imports it`).toMatch(new RegExp(`from "${dep}(/[^"]*)?"|import\\("${dep}"\\)`));
+  });
+
+  it("the README's From a clone steps write the project beside the clone, where the git step runs", async () => {
+    // The README's line as written, with the answers a terminal would have given (no terminal here).
+    const r = await execa("sh", ["-c", `${runLine} --yes --no-install --json`], { cwd: path.join(work, "create-svc-app"), reject: false, env: { CI: "true", npm_config_cache: path.join(work, "npm-cache") }, timeout: 120_000 });
+    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const out = JSON.parse(String(r.stdout));
+    expect(out.targetDir).toBe(path.join(work, "my-api"));
+    expect(out.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual(["git:ok"]);
   });
 
   describe.each(["npm", "pnpm"] as const)("run with %s as users do", (runner) => {
