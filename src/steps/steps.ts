@@ -4,7 +4,7 @@ import Handlebars from "handlebars";
 import type { Answers } from "../options/types.js";
 import { isMissingRuntime } from "../options/detect.js";
 import { missingRuntime } from "../options/runtimes.js";
-import { whenMatches, type Manifest } from "../templates/manifest.js";
+import { whenMatches, type InstallCommand, type Manifest } from "../templates/manifest.js";
 import { waitForHealth } from "./health.js";
 import { quote, runCommand, type CommandResult } from "./runner.js";
 
@@ -52,10 +52,23 @@ class CommandLog {
 const inDir = (answers: Answers, command: string) => (answers.directory === "." ? command : `cd ${quote(answers.directory)} && ${command}`);
 
 /** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...), with how to get each program. */
-function applicableInstalls(manifest: Manifest, answers: Answers): { argv: string[]; get?: string }[] {
+function applicableInstalls(manifest: Manifest, answers: Answers) {
   return manifest.install
     .filter((cmd) => whenMatches(cmd, answers.options))
-    .map((cmd) => ({ argv: cmd.run.map((arg) => Handlebars.compile(arg, { noEscape: true, strict: true })({ options: answers.options })), get: cmd.get }));
+    .map((cmd) => ({ ...cmd, argv: cmd.run.map((arg) => fill(arg, { options: answers.options })) }));
+}
+
+function fill(text: string, context: object): string {
+  return Handlebars.compile(text, { noEscape: true, strict: true })(context);
+}
+
+/** The manifest's one-line explanation of a failed command's output, when one matches. */
+function explained(explain: InstallCommand["explain"], output: string, answers: Answers): string | undefined {
+  for (const e of explain) {
+    const match = e.output.exec(output);
+    if (match) return fill(e.say, { options: answers.options, match: [...match] });
+  }
+  return undefined;
 }
 
 export function installCommands(manifest: Manifest, answers: Answers): string[][] {
@@ -79,12 +92,14 @@ const install: StepDefinition = {
   label: "Installing dependencies",
   enabled: (a, m) => a.steps.install && installCommands(m, a).length > 0,
   async run(ctx, log) {
-    for (const { argv, get } of applicableInstalls(ctx.manifest, ctx.answers)) {
+    for (const { argv, get, explain } of applicableInstalls(ctx.manifest, ctx.answers)) {
       const r = await log.run(argv);
       if (r.interrupted) return { status: "interrupted", message: `interrupted during ${r.command}` };
       if (r.missing) {
         return { status: "failed", message: `${argv[0]} is not installed; ${get ? `get it with ${get}` : "install it"}, then run: ${inDir(ctx.answers, r.command)}` };
       }
+      const known = r.ok ? undefined : explained(explain, r.tail, ctx.answers);
+      if (known) return { status: "failed", message: `${r.command} failed: ${known}; then run: ${inDir(ctx.answers, r.command)}` };
       const runtime = r.ok ? undefined : missingRuntimeCause(ctx.manifest, ctx.answers);
       if (runtime) {
         const instead = runtime.instead ? ` (or create the project again with ${runtime.instead}, which is here)` : "";

@@ -59,6 +59,12 @@ export interface InstallCommand {
   readonly when: Readonly<Record<string, readonly string[]>>;
   /** How to get the program when it is missing ("npm install --global pnpm@10"), shown in that case. */
   readonly get?: string;
+  /**
+   * Known failures: when the command fails and its output matches `output` (a regular
+   * expression), the step says `say` in one line instead of showing the output. `say` is
+   * Handlebars with `options` and `match` (the expression's groups).
+   */
+  readonly explain: readonly { readonly output: RegExp; readonly say: string }[];
 }
 
 /**
@@ -208,18 +214,29 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   const paths = next.map((n) => n.database);
   const dupPath = paths.find((v, k) => paths.indexOf(v) !== k);
   if (dupPath) fail("next", `lists the database path "${dupPath}" twice`);
-  // An install command is an argv array, or { "run": argv, "when": {...}, "get": "..." } for one option value.
+  // An install command is an argv array, or { "run": argv, "when": {...}, "get": "...", "explain": [...] }.
   const install = arr(root.install ?? [], "install").map((cmd, i): InstallCommand => {
     const field = `install[${i}]`;
     const conditional = !Array.isArray(cmd);
     const run = arr(conditional ? obj(cmd, field).run : cmd, conditional ? `${field}.run` : field)
       .map((v, j) => str(v, `${field}${conditional ? ".run" : ""}[${j}]`));
     if (run.length === 0) fail(conditional ? `${field}.run` : field, "must name a program");
-    if (!conditional) return { run, when: {} };
+    if (!conditional) return { run, when: {}, explain: [] };
     const c = cmd as Record<string, unknown>;
-    for (const key of Object.keys(c)) if (!["run", "when", "get"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+    for (const key of Object.keys(c)) if (!["run", "when", "get", "explain"].includes(key)) fail(`${field}.${key}`, "is not a known field");
     const get = c.get === undefined ? undefined : str(c.get, `${field}.get`);
-    return { run, when: parseWhen(c.when, `${field}.when`), ...(get ? { get } : {}) };
+    const explain = arr(c.explain ?? [], `${field}.explain`).map((rawExplain, j) => {
+      const e = obj(rawExplain, `${field}.explain[${j}]`);
+      const source = str(e.output, `${field}.explain[${j}].output`);
+      let output: RegExp;
+      try {
+        output = new RegExp(source, "m");
+      } catch (error) {
+        return fail(`${field}.explain[${j}].output`, `is not a regular expression (${(error as Error).message})`);
+      }
+      return { output, say: str(e.say, `${field}.explain[${j}].say`) };
+    });
+    return { run, when: parseWhen(c.when, `${field}.when`), ...(get ? { get } : {}), explain };
   });
   const health = obj(root.health, "health");
   const lock = arr(root.lock ?? [], "lock").map((rawLock, i): LockSpec => {

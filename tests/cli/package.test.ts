@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listTree, repoRoot } from "../helpers/cli.js";
-import { packageRunners, packCleanClone, tarballFiles } from "../helpers/pack.js";
+import { packageRunners, packCleanClone, tarballFiles, terminalEnv } from "../helpers/pack.js";
 
 // The published package, run the way users run it: packed from a clean clone (no dist/, so the
 // prepack build must make it), then `npm exec --package <tgz>` (what npx does) and `pnpm dlx`,
@@ -33,7 +33,9 @@ describe("the packed tarball", () => {
 
   it("the README's From a clone steps write the project beside the clone, where the git step runs", async () => {
     // The README's line as written, with the answers a terminal would have given (no terminal here).
-    const r = await execa("sh", ["-c", `${runLine} --yes --no-install --json`], { cwd: path.join(work, "create-svc-app"), reject: false, env: { CI: "true", npm_config_cache: path.join(work, "npm-cache") }, timeout: 120_000 });
+    const r = await execa("sh", ["-c", `${runLine} --yes --no-install --json`], {
+      cwd: path.join(work, "create-svc-app"), reject: false, timeout: 120_000, extendEnv: false, env: terminalEnv({ CI: "true", npm_config_cache: path.join(work, "npm-cache") }),
+    });
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
     const out = JSON.parse(String(r.stdout));
     expect(out.targetDir).toBe(path.join(work, "my-api"));
@@ -46,7 +48,7 @@ describe("the packed tarball", () => {
       mkdirSync(cwd);
       const { argv, env } = packageRunners(tarball, work)[runner];
       const r = await execa(argv[0], [...argv.slice(1), "my-api", "--yes", "--json", "--stack", stack, "--no-install", "--no-git"], {
-        cwd, reject: false, stdin: "ignore", timeout: 120_000, env: { CI: "true", NO_COLOR: "1", ...env },
+        cwd, reject: false, stdin: "ignore", timeout: 120_000, extendEnv: false, env: terminalEnv({ CI: "true", NO_COLOR: "1", ...env }),
       });
       expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
       const out = JSON.parse(String(r.stdout)) as { ok: boolean; answers: { stack: string; options: Record<string, string> } };

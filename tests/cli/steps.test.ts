@@ -57,6 +57,17 @@ describe("post steps: install and git", () => {
     expect(json(pnpm.stdout).steps[0]!.message).toBe("pnpm is not installed; get it with npm install --global pnpm@10 (or corepack enable pnpm), then run: cd ts-api && pnpm install --frozen-lockfile");
   });
 
+  it("pyenv's poetry shim, installed for another Python than the project pins, is explained in one line", async () => {
+    const cwd = tempDir();
+    const s = standinBin(["poetry"], ["git"]);
+    const shim = "pyenv: poetry: command not found\n\nThe `poetry' command exists in these Python versions:\n  3.11.7\n\nNote: See 'pyenv help global' for tips";
+    const r = await runCli(["my-api", "--python", "3.12", "--yes", "--no-git", "--json"], { cwd, env: { ...fakeMachine([".pyenv/versions/3.12.1"]), ...s.env, STANDIN_POETRY: "fail", STANDIN_FAIL_OUTPUT: shim } });
+    expect(r.exitCode).toBe(1);
+    const step = json(r.stdout).steps[0]!;
+    expect(step.message).toBe("poetry install failed: pyenv's poetry is installed for Python 3.11.7 only, and this project pins Python 3.12 (.python-version); install Poetry for every Python with `pipx install poetry`; then run: cd my-api && poetry install");
+    expect(step.output).toBeUndefined();
+  });
+
   it("an install that fails for a Python this machine lacks says so in one line, with how to get it, instead of the traceback", async () => {
     const cwd = tempDir();
     const s = standinBin(["poetry"], ["git"]);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, tempDir } from "../helpers/cli.js";
-import { packageRunners, packCleanClone } from "../helpers/pack.js";
+import { packageRunners, packCleanClone, terminalEnv } from "../helpers/pack.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, missingPrerequisites, PG } from "./harness.js";
 import { exerciseItemsApi } from "./http.js";
@@ -59,7 +59,7 @@ beforeAll(async () => {
   ({ tarball, dir: work } = await packCleanClone());
   // Warm the package runner's cache once, so each cell's time is a warm run.
   const { argv, env } = packageRunners(tarball, work).npm;
-  await execa(argv[0], [...argv.slice(1), "--version"], { cwd: work, env });
+  await execa(argv[0], [...argv.slice(1), "--version"], { cwd: work, extendEnv: false, env: terminalEnv(env) });
 });
 
 afterAll(() => {
@@ -82,18 +82,17 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     // The user's shell: psql reaches the local server as its superuser; the service's port is
     // a free one (the machine is shared); Poetry keeps the virtualenv in the project (removed with it).
     const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
+      ...terminalEnv(),
       PATH: [nodeBin, supportBin, process.env.PATH].filter(Boolean).join(":"),
       PGHOST: PG.host, PGPORT: PG.port, PGUSER: PG.user,
       WEB_PORT: String(port),
       POETRY_VIRTUALENVS_IN_PROJECT: "true",
       NO_COLOR: "1",
     };
-    delete env.npm_config_user_agent; // as typed in a terminal, not inherited from `pnpm test:e2e`
     const runner = packageRunners(tarball, work).npm;
     const started = Date.now();
     const generated = await execa(runner.argv[0], [...runner.argv.slice(1), name, "--yes", "--json", "--stack", cell.stack, "--orm", cell.orm, ...cell.flags], {
-      cwd, env: { ...env, ...runner.env }, reject: false, stdin: "ignore", timeout: 600_000,
+      cwd, env: { ...env, ...runner.env }, extendEnv: false, reject: false, stdin: "ignore", timeout: 600_000,
     });
     expect(generated.exitCode, `${generated.stderr}\n${generated.stdout}`).toBe(0);
     const out = JSON.parse(String(generated.stdout));

@@ -16,7 +16,7 @@ export interface Walk {
  */
 export async function walkCommands(commands: readonly string[], options: { cwd: string; env: Record<string, string>; port: number; timeoutMs: number }): Promise<Walk> {
   const script = ["set -e", ...commands].join("\n");
-  const shell = execa("sh", ["-c", script], { cwd: options.cwd, env: options.env, detached: true, reject: false, all: true, stdin: "ignore" });
+  const shell = execa("sh", ["-c", script], { cwd: options.cwd, env: options.env, extendEnv: false, detached: true, reject: false, all: true, stdin: "ignore" });
   let output = "";
   shell.all?.on("data", (chunk: Buffer) => {
     output += chunk.toString();

@@ -35,7 +35,7 @@ export async function packCleanClone(): Promise<{ tarball: string; dir: string; 
   }
   const [cloneLine, buildLine, runLine] = readmeSection(readFileSync(path.join(repoRoot, "README.md"), "utf8"), "From a clone");
   if (!cloneLine?.startsWith("git clone ") || !buildLine || !runLine) throw new Error("the README's From a clone steps are not: git clone, build and pack, run");
-  const built = await execa("sh", ["-c", buildLine], { cwd: work, reject: false, all: true, env: { npm_config_update_notifier: "false" } });
+  const built = await execa("sh", ["-c", buildLine], { cwd: work, reject: false, all: true, extendEnv: false, env: terminalEnv({ npm_config_update_notifier: "false" }) });
   if (built.exitCode !== 0) throw new Error(`\`${buildLine}\` failed:\n${built.all}`);
   const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
   const tarball = path.join(clone, `create-svc-app-${version}.tgz`);
@@ -65,4 +65,13 @@ export function packageRunners(tarball: string, cacheRoot: string) {
       env: { npm_config_cache_dir: path.join(cacheRoot, "pnpm-cache"), npm_config_update_notifier: "false" },
     },
   } as const;
+}
+
+/**
+ * The environment of a terminal: this process's, without what `pnpm test` (or npm) sets for its
+ * own children: a package runner started from a terminal announces itself, not the test runner.
+ */
+export function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(npm_|PNPM_|INIT_CWD$)/i.test(k))) as Record<string, string>;
+  return { ...env, ...extra };
 }
