@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
 import { TerminalSession } from "../helpers/tmux.js";
+import { fakeMachine } from "../helpers/machine.js";
 
 let session: TerminalSession | undefined;
 afterEach(async () => {
@@ -61,6 +62,22 @@ describe("interactive flow in a real terminal", () => {
     expect(await session.screen()).toMatch(/Cancelled/);
     expect(existsSync(path.join(cwd, "cancel-me"))).toBe(false);
     expect(snapshotDir(cwd)).toEqual(before);
+  });
+});
+
+describe("runtime versions found on the machine", () => {
+  it("starts the Python question on the newest version found here and marks it", async () => {
+    const cwd = tempDir();
+    const machine = fakeMachine([".pyenv/versions/3.11.9", ".pyenv/versions/3.12.4"]);
+    // PATH in the command itself: tmux's shell puts the machine's own PATH back in front.
+    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --no-install --no-git --no-boot`, cwd, machine);
+    await session.waitFor(/Which Python version\?[\s\S]*Python 3\.12 \(default, found here\)/);
+    await session.keys(["Down"]);
+    expect(await session.waitFor(/Python 3\.13/)).not.toMatch(/Python 3\.13 \([^)]*found here/);
+    await session.keys(["Up"]);
+    await session.keys(["Enter"]);
+    expect(await session.exitCode(), await session.screen()).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(cwd, "py-api", ".svc-app.json"), "utf8")).answers.python).toBe("3.12");
   });
 });
 
