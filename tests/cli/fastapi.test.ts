@@ -13,7 +13,7 @@ const variants = variantsOf(manifest);
 
 describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (_name, options) => {
   let dir: string;
-  let json: { files: { path: string; mode: string; status: string }[]; next: string[]; answers: Record<string, unknown> };
+  let json: { files: { path: string; mode: string; status: string }[]; next: { paths: { database: string; commands: string[] }[] }; answers: Record<string, unknown> };
 
   beforeAll(async () => {
     const cwd = tempDir();

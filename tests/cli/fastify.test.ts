@@ -10,7 +10,7 @@ const manifest = await manifestOf("fastify");
 
 describe.each(variantsOf(manifest).map((o) => [variantName(o), o] as const))("fastify %s", (_name, options) => {
   let dir: string;
-  let json: { files: { path: string; status: string }[]; answers: Record<string, unknown>; next: string[] };
+  let json: { files: { path: string; status: string }[]; answers: Record<string, unknown>; next: { paths: { database: string; commands: string[] }[] } };
 
   beforeAll(async () => {
     const cwd = tempDir();
@@ -47,8 +47,8 @@ describe.each(variantsOf(manifest).map((o) => [variantName(o), o] as const))("fa
 
   it("installs from the lock, never resolving anew", () => {
     expect(installLines(manifest, options).length).toBeGreaterThan(0);
-    expect(json.next).toEqual(expect.arrayContaining(installLines(manifest, options)));
-    expect(json.next.join("\n")).not.toMatch(/^(npm|pnpm) install$/m);
+    expect(json.next.paths[0]!.commands).toEqual(expect.arrayContaining(installLines(manifest, options)));
+    expect(json.next.paths[0]!.commands.join("\n")).not.toMatch(/^(npm|pnpm) install$/m);
   });
 
   commonProjectChecks(() => ({ dir, json }), 3000);

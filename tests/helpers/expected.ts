@@ -77,18 +77,21 @@ function filesUnder(dir: string, rel = ""): string[] {
 
 /**
  * Answers a stack's option prompts in a real terminal, in manifest order: `pick` gives the index
- * of the choice to take (the list starts on the default). Returns the values chosen.
+ * of the choice to take, or undefined to take the one the prompt starts on (a default detected on
+ * this machine). The start is read from the screen (clack marks it ●). Returns the values chosen.
  */
 export async function answerOptionPrompts(
   session: { waitFor(p: RegExp): Promise<string>; keys(k: string[]): Promise<void> },
   manifest: Manifest,
-  pick: (option: Manifest["options"][number]) => number,
+  pick: (option: Manifest["options"][number]) => number | undefined,
 ): Promise<Record<string, string>> {
   const chosen: Record<string, string> = {};
   for (const option of manifest.options) {
-    await session.waitFor(new RegExp(re(option.message)));
-    const from = option.choices.findIndex((c) => c.value === option.default);
-    const to = pick(option);
+    const screen = await session.waitFor(new RegExp(`${re(option.message)}[\\s\\S]*●`));
+    const active = screen.slice(screen.lastIndexOf(option.message)).split("\n").find((l) => l.includes("●")) ?? "";
+    const from = option.choices.reduce((best, c, i) => (active.includes(c.label) && (best < 0 || c.label.length > option.choices[best]!.label.length) ? i : best), -1);
+    if (from < 0) throw new Error(`the ${option.name} prompt starts on none of its choices: ${active}`);
+    const to = pick(option) ?? from;
     for (let i = from; i !== to; i += Math.sign(to - from)) await session.keys([to > from ? "Down" : "Up"]);
     await session.keys(["Enter"]);
     chosen[option.name] = option.choices[to]!.value;
