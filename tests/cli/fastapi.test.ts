@@ -19,6 +19,7 @@ const FASTAPI_TREE = [
   "app/models/__init__.py", "app/models/item.py",
   "app/schema/__init__.py", "app/schema/item.py",
   "app/services/__init__.py", "app/services/items.py",
+  "scripts/__init__.py", "scripts/embedded_db.py",
   "sql/db.Dockerfile", "sql/init_db.sql",
   "tests/__init__.py", "tests/conftest.py", "tests/helpers.py", "tests/test_health.py", "tests/test_items.py", "tests/test_migrations.py", "tests/test_session.py",
 ].sort();
