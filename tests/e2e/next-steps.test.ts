@@ -178,6 +178,16 @@ async function checkEmbeddedAfterDev(project: string, env: Record<string, string
   expect(String(tested.all)).toMatch(/\d+ passed/);
   expect(await serversUnder(scratch), "the tests' throwaway server stopped").toEqual([]);
   expect(readdirSync(scratch).filter((f) => f.startsWith("embedded-postgres-")), "and its data folder is gone").toEqual([]);
+  // A crashed `make dev` (killed with its terminal) may leave its server running; the next one
+  // takes it over, and stopping that one stops the server.
+  const port = await freePort();
+  const again = { ...env, WEB_PORT: String(port) };
+  const crashed = await walkCommands(["make dev"], { cwd: project, env: again, port, timeoutMs: 120_000 });
+  await crashed.crash();
+  expect(await serversUnder(data), "the server outlives a crashed make dev (pg_ctl detaches it)").toHaveLength(1);
+  const second = await walkCommands(["make dev"], { cwd: project, env: again, port, timeoutMs: 120_000 });
+  await second.stop();
+  expect(await serversUnder(data), "the second make dev stopped the server the crashed one left").toEqual([]);
   const cleaned = await execa("make", ["clean"], { cwd: project, env, extendEnv: false, reject: false, all: true });
   expect(cleaned.exitCode, String(cleaned.all)).toBe(0);
   expect(existsSync(data), "make clean removes the embedded data").toBe(false);
