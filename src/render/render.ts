@@ -12,6 +12,8 @@ export interface RenderedFile {
   readonly mode: number;
   /** Which template file produced it (for error messages and --dry-run). */
   readonly source: string;
+  /** It holds the user's state (the manifest's `keep`): an existing copy is kept, see write/keep.ts. */
+  readonly keep?: boolean;
 }
 
 /** path -> file, sorted by path. */
@@ -75,7 +77,7 @@ export function renderTemplate(input: RenderInput): FileMap {
       outPath = joinPath(layer.target, renameSafe(outPath));
       assertInside(outPath, sourceName);
       const mode = PRIVATE_FILES.has(baseName(outPath)) ? 0o600 : normaliseMode(source.mode);
-      files.set(outPath, { path: outPath, content, mode, source: sourceName });
+      files.set(outPath, { path: outPath, content, mode, source: sourceName, ...(template.manifest.keep.includes(outPath) ? { keep: true } : {}) });
     }
   }
 

@@ -81,7 +81,7 @@ export class PasswordPostgres {
     writeFileSync(pwfile, server.superuserPassword, { mode: 0o600 });
     if (runAs.length > 0) await sh("chown", ["-R", "postgres", root], { cwd: root });
     await server.ctl("initdb", ["-D", server.data, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${pwfile}`, "--no-sync", "-E", "UTF8"]);
-    await server.ctl("pg_ctl", ["-D", server.data, "-l", path.join(root, "log"), "-w", "-o", `-p ${server.port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"]);
+    await server.ctl("pg_ctl", ["-D", server.data, "-l", path.join(root, "log"), "-w", "-o", `-p ${server.port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c log_statement=all`, "start"]);
     return server;
   }
 
@@ -97,6 +97,11 @@ export class PasswordPostgres {
     });
   }
 
+  /** What the server wrote to its log so far. */
+  log(): string {
+    return readFileSync(path.join(this.root, "log"), "utf8");
+  }
+
   private get data(): string {
     return path.join(this.root, "data");
   }
@@ -110,17 +115,20 @@ export class PasswordPostgres {
 /**
  * The project on a server that checks passwords, with a password holding `@:/%#?` (quoted in
  * .env, as it must be for `#`): `make db` sets it, the role logs in with it, and the project's
- * own migrations and tests connect with it. Leaves .env as it found it.
+ * own migrations and tests connect with it, none of them printing it. Leaves .env as it found it.
  */
 export async function expectAwkwardPasswordWorks(dir: string, server: PasswordPostgres, dbName: string, dbUser: string, commands: string[][], env: Record<string, string>): Promise<void> {
   const envFile = path.join(dir, ".env");
   const original = readFileSync(envFile, "utf8");
   try {
     writeFileSync(envFile, original.replace(/^DB_PASSWORD=.*$/m, `DB_PASSWORD="${AWKWARD_PASSWORD}"`).replace(/^DB_PORT=.*$/m, `DB_PORT=${server.port}`));
-    await sh("make", ["db"], { cwd: dir, env: { ...env, ...server.superuserEnv } });
+    const printed = [await sh("make", ["db"], { cwd: dir, env: { ...env, ...server.superuserEnv } })];
     expect(await server.query(dbName, dbUser, AWKWARD_PASSWORD, "SELECT current_user")).toBe(dbUser);
     await expect(server.query(dbName, dbUser, "wrong-password", "SELECT 1")).rejects.toThrow(/password authentication failed/);
-    for (const [file, ...args] of commands) await sh(file!, args, { cwd: dir, env });
+    for (const [file, ...args] of commands) printed.push(await sh(file!, args, { cwd: dir, env }));
+    for (const output of printed) expect(output).not.toContain(AWKWARD_PASSWORD);
+    // Nor did the server log it (init_db.sql turns statement logging off around ALTER ROLE).
+    expect(server.log()).not.toContain(AWKWARD_PASSWORD);
   } finally {
     writeFileSync(envFile, original);
   }

@@ -37,6 +37,8 @@ describe("manifest validation", () => {
     [{ next: [{ database: "local", needs: "?", install: "yes", run: [] }] }, "next[0].install must be true or false"],
     [{ options: [{ name: "orm", message: "?", default: "a", detect: "ruby", choices: [{ value: "a" }] }] }, 'options[0].detect can only be "package-manager", "python", "node"'],
     [{ health: undefined }, "health must be an object"],
+    [{ keep: ".env" }, "keep must be an array"],
+    [{ keep: ["../.env"] }, "keep[0] must be a relative path inside the folder"],
   ])("rejects %j naming the file and field", (override, message) => {
     expect(() => parse(demoManifest(override))).toThrowError(TemplateError);
     expect(() => parse(demoManifest(override))).toThrowError(`templates/demo/template.json: ${message}`);
