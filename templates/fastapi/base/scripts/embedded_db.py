@@ -12,6 +12,7 @@ the project's password, created by the same sql/init_db.sql as on any other Post
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -133,7 +134,7 @@ def throwaway() -> Iterator[Server]:
         yield server
     finally:
         stop(data_dir)
-        subprocess.run(["rm", "-rf", str(parent)], check=False)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
