@@ -40,6 +40,18 @@ describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (
     expect(pyproject).toContain(`target-version = "py${options.python!.replace(".", "")}"`);
   });
 
+  it("keeps the embedded Postgres to development: a dev dependency the image does not install, its data ignored by git and Docker", () => {
+    const pyproject = readFileSync(path.join(dir, "pyproject.toml"), "utf8");
+    const devGroup = pyproject.slice(pyproject.indexOf("[tool.poetry.group.dev.dependencies]"));
+    expect(devGroup.slice(0, devGroup.indexOf("\n[", 1))).toMatch(/^embedded-postgres = /m);
+    expect(pyproject.slice(0, pyproject.indexOf("[tool.poetry.group.dev.dependencies]"))).not.toContain("embedded-postgres");
+    expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toMatch(/poetry install [^\n]*--only main/);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toMatch(/^\.postgres\/$/m);
+    expect(readFileSync(path.join(dir, ".dockerignore"), "utf8")).toMatch(/^\.postgres\/$/m);
+    // The README says where the embedded server's major differs from the one Compose runs.
+    expect(readFileSync(path.join(dir, "README.md"), "utf8").includes(`(**not ${options.postgres}**`)).toBe(options.postgres !== "18");
+  });
+
   it("compiles as Python", async () => {
     expect(await pythonCompileErrors(dir)).toBe("");
   });

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 describe("interactive flow in a real terminal", () => {
-  it("asks name, stack, ORM, Python and the three steps, then writes the project and prints the next commands", async () => {
+  it("asks name, stack, ORM, Python, PostgreSQL and the three steps, then writes the project and prints the next commands", async () => {
     const cwd = tempDir();
     const gitconfig = path.join(tempDir(), "gitconfig");
     writeFileSync(gitconfig, "[user]\n\tname = Terminal User\n\temail = tty@example.invalid\n");
@@ -70,7 +70,7 @@ describe("runtime versions found on the machine", () => {
     const cwd = tempDir();
     const machine = fakeMachine([".pyenv/versions/3.11.9", ".pyenv/versions/3.12.4"]);
     // PATH in the command itself: tmux's shell puts the machine's own PATH back in front.
-    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --no-install --no-git --no-boot`, cwd, machine);
+    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --postgres 18 --no-install --no-git --no-boot`, cwd, machine);
     await session.waitFor(/Which Python version\?[\s\S]*Python 3\.12 \(default, found here\)/);
     await session.keys(["Down"]);
     expect(await session.waitFor(/Python 3\.13/)).not.toMatch(/Python 3\.13 \([^)]*found here/);
