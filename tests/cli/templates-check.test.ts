@@ -129,7 +129,7 @@ describe("create-svc-app templates check", () => {
       new RegExp(`^${root}/fastapi/template\\.json:\\d+:\\d+: orm=tortoise( \\S+=\\S+)+ generates without poetry\\.lock, which lock\\[0\\] declares: run pnpm templates:lock --templates ${root} --only orm=tortoise( --only \\S+)* \\[lock\\]$`));
     expect(out, r.stdout).toContain(`${broken}:1:7: does not compile: invalid syntax [python]`);
     expect(out, r.stdout).toContain(`${biome}:${biomeText.trimEnd().split("\n").length}:1: not valid JSON: Expected double-quoted property name [json]`);
-    expect(out.find((l) => l.includes("[compose]"))).toMatch(/docker-compose\.yml\.hbs: in the generated docker-compose\.yml \(orm=\S+ node=\S+ pm=\S+(, and \d+ more)?\): not valid against the Compose schema: \/ must NOT have additional properties/);
+    expect(out.find((l) => l.includes("[compose]"))).toMatch(/docker-compose\.yml\.hbs: in the generated docker-compose\.yml \(\S+=\S+( \S+=\S+)*(, and \d+ more)?\): not valid against the Compose schema: \/ must NOT have additional properties/);
     expect(out.find((l) => l.includes("COPY missing.txt"))).toMatch(/Dockerfile\.hbs: in the generated Dockerfile:\d+ \(.*\): COPY missing\.txt: no such file in the generated project \[dockerfile\]/);
     for (const lock of ["lock-npm-drizzle/package-lock.json.hbs", "lock-pnpm-kysely/pnpm-lock.yaml"]) {
       expect(out.find((l) => l.startsWith(`${root}/fastify/${lock}`)), lock).toMatch(/dependencies differ from package\.json: run pnpm templates:lock --only orm=\w+( --only \S+)* \[lock\]$/);
