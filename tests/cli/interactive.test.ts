@@ -70,7 +70,9 @@ describe("runtime versions found on the machine", () => {
     const cwd = tempDir();
     const machine = fakeMachine([".pyenv/versions/3.11.9", ".pyenv/versions/3.12.4"]);
     // PATH in the command itself: tmux's shell puts the machine's own PATH back in front.
-    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --postgres 18 --no-install --no-git --no-boot`, cwd, machine);
+    // Every other option given (its default), so that Python is the one question asked.
+    const others = manifestNamed("fastapi").options.filter((o) => o.name !== "python").map((o) => `--${o.name} ${o.default}`).join(" ");
+    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi ${others} --no-install --no-git --no-boot`, cwd, machine);
     await session.waitFor(/Which Python version\?[\s\S]*Python 3\.12 \(default, found here\)/);
     await session.keys(["Down"]);
     expect(await session.waitFor(/Python 3\.13/)).not.toMatch(/Python 3\.13 \([^)]*found here/);
