@@ -70,7 +70,13 @@ async def test_delete(client: AsyncClient, engine: AsyncEngine) -> None:
 async def test_unknown_id_is_404(client: AsyncClient, method: str, body: object) -> None:
     response = await client.request(method, "/items/999999", json=body)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Item 999999 not found"}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Item 999999 not found",
+    }
 
 
 @pytest.mark.parametrize(
@@ -103,7 +109,17 @@ async def test_invalid_update_is_422(client: AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/items/abc", "/items/0", "/items/99999999999", "/items?limit=0", "/items?offset=-1"],
+    [
+        "/items/abc",
+        "/items/0",
+        "/items/99999999999",
+        "/items/1e3",
+        "/items/0x1",
+        "/items?limit=0",
+        "/items?offset=-1",
+        "/items?limit=1e1",
+        "/items?limit=5&limit=6",
+    ],
 )
 async def test_bad_path_or_query_is_422(client: AsyncClient, path: str) -> None:
     response = await client.get(path)

@@ -12,6 +12,7 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       port: 3000,
       databaseUrl: DATABASE_URL,
+      dbTimeoutMs: 3000,
     });
   });
 
@@ -26,6 +27,7 @@ describe("loadConfig", () => {
     [{ DATABASE_URL: "mysql://u:p@h/db" }, "DATABASE_URL must be a URL like postgres://"],
     [{ DATABASE_URL: "not a url" }, "DATABASE_URL must be a URL like postgres://"],
     [{ DATABASE_URL, WEB_PORT: "http" }, "WEB_PORT"],
+    [{ DATABASE_URL, DB_TIMEOUT: "0" }, "DB_TIMEOUT"],
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -20,7 +20,10 @@ engine = create_async_engine(
     # A pooled connection can die with Postgres (restart, failover); checking it before use turns
     # that into a fresh connection instead of an error in the next request.
     pool_pre_ping=True,
-    connect_args={"timeout": settings.db_connect_timeout},
+    # Every wait on the database is bounded (see DB_TIMEOUT in .env): waiting for a pooled
+    # connection, opening one, and each statement.
+    pool_timeout=settings.db_timeout,
+    connect_args={"timeout": settings.db_timeout, "command_timeout": settings.db_timeout},
 )
 
 # expire_on_commit=False: objects stay readable after the commit, when the response is built.

@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   PORT: port.optional(),
   WEB_PORT: port.default(3000),
   DATABASE_URL: postgresUrl,
+  // Seconds a request waits for the database before it answers 503 (see src/db/pool.ts).
+  DB_TIMEOUT: z.coerce.number().positive().max(3_600).default(3),
 });
 
 export interface Config {
@@ -41,6 +43,7 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly databaseUrl: string;
+  readonly dbTimeoutMs: number;
 }
 
 /** Validates the environment once, at start-up, so a bad setting fails fast and says which. */
@@ -59,5 +62,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: values.HOST,
     port: values.PORT ?? values.WEB_PORT,
     databaseUrl: values.DATABASE_URL,
+    dbTimeoutMs: Math.round(values.DB_TIMEOUT * 1_000),
   });
 }
