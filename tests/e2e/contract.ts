@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
+import path from "node:path";
 import { expect } from "vitest";
 
 /**
@@ -182,4 +184,18 @@ export async function checkConformance(base: string): Promise<number> {
   const limit = list.parameters?.find((p) => p.name === "limit")?.schema;
   expect(limit, "limit is documented with its default and bounds").toMatchObject({ default: 50, minimum: 1, maximum: 100 });
   return sent;
+}
+
+/** Test cases schemathesis generates per operation (6 operations; coverage and stateful phases add more). */
+export const SCHEMATHESIS_EXAMPLES = 60;
+
+/**
+ * How long a request may take to answer 503 during an outage: DB_TIMEOUT from the project's .env
+ * twice (waiting for a pooled connection, then for the database), plus 1.5 s of slack for a
+ * loaded machine.
+ */
+export function outageBoundMs(projectDir: string): number {
+  const seconds = Number(/^DB_TIMEOUT=(.+)$/m.exec(readFileSync(path.join(projectDir, ".env"), "utf8"))?.[1]);
+  if (!(seconds > 0)) throw new Error(`no DB_TIMEOUT in ${projectDir}/.env`);
+  return seconds * 2_000 + 1_500;
 }

@@ -4,6 +4,7 @@ import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { ServiceUnderTest } from "./abuse.js";
+import { outageBoundMs, SCHEMATHESIS_EXAMPLES } from "./contract.js";
 import { startServer } from "./http.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
@@ -35,7 +36,7 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
   const env = { POETRY_VIRTUALENVS_IN_PROJECT: "true", POETRY_NO_INTERACTION: "1", PYTHONDONTWRITEBYTECODE: "1" };
   const poetry = (args: string[]) => sh("poetry", args, { cwd: dir, env });
 
-  const service = new ServiceUnderTest(variant, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
+  const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
@@ -105,7 +106,15 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
     await timings.time(variant, "bad input", () => service.badInput());
   });
 
-  it("9. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
-    await service.outageAndStop();
+  it("9. answers the conformance table of the contract like every other stack", async () => {
+    await timings.time(variant, "conformance", () => service.conformance());
+  });
+
+  it("10. schemathesis --checks all finds nothing: /openapi.json is the truth", async () => {
+    await timings.time(variant, "schemathesis", () => service.schemathesis(SCHEMATHESIS_EXAMPLES));
+  });
+
+  it("11. five kinds of database outage, 1 and 50 requests: 503 + Retry-After in time, never 500; recovers within 1 s", async () => {
+    await timings.time(variant, "outages", () => service.outagesAndStop(outageBoundMs(dir)));
   });
 });

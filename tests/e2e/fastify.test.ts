@@ -5,6 +5,7 @@ import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { ServiceUnderTest } from "./abuse.js";
+import { outageBoundMs, SCHEMATHESIS_EXAMPLES } from "./contract.js";
 import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
 
@@ -36,7 +37,7 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
   let dir = "";
   const run = (args: string[]) => sh(pm, args, { cwd: dir, env });
 
-  const service = new ServiceUnderTest(variant, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
+  const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
@@ -107,7 +108,15 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     await timings.time(variant, "bad input", () => service.badInput());
   });
 
-  it("8. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
-    await service.outageAndStop();
+  it("8. answers the conformance table of the contract like every other stack", async () => {
+    await timings.time(variant, "conformance", () => service.conformance());
+  });
+
+  it("9. schemathesis --checks all finds nothing: /openapi.json is the truth", async () => {
+    await timings.time(variant, "schemathesis", () => service.schemathesis(SCHEMATHESIS_EXAMPLES));
+  });
+
+  it("10. five kinds of database outage, 1 and 50 requests: 503 + Retry-After in time, never 500; recovers within 1 s", async () => {
+    await timings.time(variant, "outages", () => service.outagesAndStop(outageBoundMs(dir)));
   });
 });

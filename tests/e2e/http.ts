@@ -90,14 +90,14 @@ export async function exerciseItemsApi(base: string): Promise<number> {
 
   const invalid = await req("POST", "/items", { name: 42, description: ["not", "a", "string"] });
   expect(invalid.status, invalid.text).toBe(422);
-  expect(invalid.type).toContain("application/json");
+  expect(invalid.type).toMatch(/^application\/problem\+json/);
 
   const empty = await req("POST", "/items", { name: "" });
   expect(empty.status, empty.text).toBe(422);
 
   const unknown = await req("GET", "/items/987654321");
   expect(unknown.status).toBe(404);
-  expect(unknown.type).toContain("application/json");
+  expect(unknown.type).toMatch(/^application\/problem\+json/);
 
   const deleted = await req("DELETE", `/items/${id}`);
   expect(deleted.status).toBe(204);
