@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { repoRoot } from "../helpers/cli.js";
@@ -27,7 +28,10 @@ export async function schemathesisBin(): Promise<string> {
 export async function runSchemathesis(base: string, maxExamples: number): Promise<number> {
   const args = ["run", `${base}/openapi.json`, "--checks", "all", "--seed", String(SCHEMATHESIS_SEED), "--max-examples", String(maxExamples),
     "--generation-database", "none", "--workers", "1", "--no-color", "--request-timeout", "20"];
-  const r = await execa(await schemathesisBin(), args, { reject: false, all: true, stdin: "ignore", env: { NO_COLOR: "1" } });
+  // Run from a temporary folder: schemathesis keeps a cache folder where it runs.
+  const cwd = mkdtempSync(path.join(tmpdir(), "schemathesis-"));
+  const r = await execa(await schemathesisBin(), args, { cwd, reject: false, all: true, stdin: "ignore", env: { NO_COLOR: "1" } }).finally(() =>
+    rmSync(cwd, { recursive: true, force: true }));
   const output = String(r.all ?? "");
   const cases = Number(/(\d+) generated/.exec(output)?.[1] ?? Number.NaN);
   if (r.exitCode !== 0 || !/No issues found/.test(output) || !(cases > 0)) {
