@@ -12,13 +12,13 @@ const FASTAPI_TREE = [
   "Dockerfile", "Makefile", "README.md", "alembic.ini", "docker-compose.yml", "poetry.lock", "pyproject.toml",
   "app/__init__.py", "app/main.py",
   "app/api/__init__.py", "app/api/deps.py", "app/api/health.py", "app/api/items.py", "app/api/router.py",
-  "app/core/__init__.py", "app/core/config.py", "app/core/logger.py",
+  "app/core/__init__.py", "app/core/config.py", "app/core/errors.py", "app/core/logger.py",
   "app/db/__init__.py", "app/db/base.py", "app/db/session.py",
   "app/db/migrations/env.py", "app/db/migrations/script.py.mako", "app/db/migrations/versions/0001_create_items.py",
   "app/models/__init__.py", "app/models/item.py",
-  "app/schema/__init__.py", "app/schema/item.py",
+  "app/schema/__init__.py", "app/schema/item.py", "app/schema/params.py",
   "app/services/__init__.py", "app/services/items.py",
-  "sql/db.Dockerfile", "sql/init_db.sql",
+  "docs/CONTRACT.md", "sql/db.Dockerfile", "sql/init_db.sql",
   "tests/__init__.py", "tests/conftest.py", "tests/helpers.py", "tests/test_health.py", "tests/test_items.py", "tests/test_migrations.py", "tests/test_session.py",
 ].sort();
 

@@ -9,9 +9,9 @@ import { manifestOf, optionFlags, variantsOf } from "./variants.js";
 const COMMON = [
   ".dockerignore", ".env", ".env.example", ".gitignore", ".nvmrc", ".svc-app.json",
   "Dockerfile", "Makefile", "README.md", "biome.json", "docker-compose.yml", "package.json",
-  "sql/db.Dockerfile", "sql/init_db.sql",
+  "docs/CONTRACT.md", "sql/db.Dockerfile", "sql/init_db.sql",
   "src/api/health.ts", "src/api/items.ts", "src/app.ts", "src/core/config.ts", "src/core/errors.ts",
-  "src/db/index.ts", "src/db/migrator.ts", "src/db/session.ts", "src/main.ts", "src/migrate.ts",
+  "src/db/index.ts", "src/db/migrator.ts", "src/db/pool.ts", "src/db/session.ts", "src/main.ts", "src/migrate.ts",
   "src/schema/health.ts", "src/schema/items.ts", "src/services/items.ts",
   "tests/config.test.ts", "tests/global-setup.ts", "tests/health.test.ts", "tests/helpers.ts", "tests/items.test.ts", "tests/session.test.ts",
   "tsconfig.build.json", "tsconfig.json", "vitest.config.ts",

@@ -1,6 +1,7 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { expect } from "vitest";
-import { checkConformance } from "./contract.js";
+import { expect, it } from "vitest";
+import { checkConformance, outageBoundMs, SCHEMATHESIS_EXAMPLES } from "./contract.js";
+import type { Timings } from "./harness.js";
 import { exerciseItemsApi, type RunningServer } from "./http.js";
 import { outages } from "./outage.js";
 import { runSchemathesis } from "./schemathesis.js";
@@ -178,4 +179,22 @@ export class ServiceUnderTest {
     await this.relay?.cut();
     console.log(`${this.variant}: HTTP requests sent ${JSON.stringify(this.requests)}\n${JSON.stringify(this.report, null, 2)}`);
   }
+}
+
+/**
+ * The contract steps every booted variant goes through, the same in every stack's e2e file,
+ * numbered from `first`: the conformance table, schemathesis, then the outages (which stop it).
+ */
+export function contractSteps(first: number, service: ServiceUnderTest, timings: Timings, projectDir: () => string): void {
+  it(`${first}. answers the conformance table of the contract like every other stack`, async () => {
+    await timings.time(service.variant, "conformance", () => service.conformance());
+  });
+
+  it(`${first + 1}. schemathesis --checks all finds nothing: /openapi.json is the truth`, async () => {
+    await timings.time(service.variant, "schemathesis", () => service.schemathesis(SCHEMATHESIS_EXAMPLES));
+  });
+
+  it(`${first + 2}. five kinds of database outage, 1 and 50 requests: 503 + Retry-After in time, never 500; recovers within 1 s`, async () => {
+    await timings.time(service.variant, "outages", () => service.outagesAndStop(outageBoundMs(projectDir())));
+  });
 }

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
-import { ServiceUnderTest } from "./abuse.js";
-import { outageBoundMs, SCHEMATHESIS_EXAMPLES } from "./contract.js";
+import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
@@ -106,15 +105,5 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
     await timings.time(variant, "bad input", () => service.badInput());
   });
 
-  it("9. answers the conformance table of the contract like every other stack", async () => {
-    await timings.time(variant, "conformance", () => service.conformance());
-  });
-
-  it("10. schemathesis --checks all finds nothing: /openapi.json is the truth", async () => {
-    await timings.time(variant, "schemathesis", () => service.schemathesis(SCHEMATHESIS_EXAMPLES));
-  });
-
-  it("11. five kinds of database outage, 1 and 50 requests: 503 + Retry-After in time, never 500; recovers within 1 s", async () => {
-    await timings.time(variant, "outages", () => service.outagesAndStop(outageBoundMs(dir)));
-  });
+  contractSteps(9, service, timings, () => dir);
 });

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
-import { ServiceUnderTest } from "./abuse.js";
-import { outageBoundMs, SCHEMATHESIS_EXAMPLES } from "./contract.js";
+import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
 
@@ -108,15 +107,5 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     await timings.time(variant, "bad input", () => service.badInput());
   });
 
-  it("8. answers the conformance table of the contract like every other stack", async () => {
-    await timings.time(variant, "conformance", () => service.conformance());
-  });
-
-  it("9. schemathesis --checks all finds nothing: /openapi.json is the truth", async () => {
-    await timings.time(variant, "schemathesis", () => service.schemathesis(SCHEMATHESIS_EXAMPLES));
-  });
-
-  it("10. five kinds of database outage, 1 and 50 requests: 503 + Retry-After in time, never 500; recovers within 1 s", async () => {
-    await timings.time(variant, "outages", () => service.outagesAndStop(outageBoundMs(dir)));
-  });
+  contractSteps(8, service, timings, () => dir);
 });

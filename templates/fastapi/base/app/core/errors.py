@@ -228,13 +228,13 @@ def check_json_body(body: bytes) -> None:
 async def _read_body(scope: Scope, receive: Receive) -> bytes:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     length = headers.get("content-length", "")
-    too_large = problem(413, f"The body is larger than {MAX_BODY_BYTES} bytes")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise RejectedError(too_large)
     has_body = (length.isdigit() and int(length) > 0) or "transfer-encoding" in headers
     if not has_body:
         return b""
     _check_media_type(headers.get("content-type", ""))
+    too_large = problem(413, f"The body is larger than {MAX_BODY_BYTES} bytes")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise RejectedError(too_large)
     chunks: list[bytes] = []
     size = 0
     while True:

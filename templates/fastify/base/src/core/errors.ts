@@ -238,14 +238,14 @@ export function parseJsonBody(body: Buffer, contentType: string): unknown {
  */
 function checkUrl(request: FastifyRequest): void {
   const [path = "", query = ""] = request.url.split("?");
-  if (path !== "/" && path.split("/").slice(1).includes("")) {
-    throw new HttpError(404, "Nothing is served at this path");
-  }
   const keys = [...new URLSearchParams(query).keys()];
   const repeated = [...new Set(keys.filter((key, i) => keys.indexOf(key) !== i))].sort();
   if (repeated.length > 0) {
     const errors = repeated.map((key) => fieldError(["query", key], "must be given at most once"));
     throw new HttpError(422, "A query parameter is repeated", errors);
+  }
+  if (path !== "/" && path.split("/").slice(1).includes("")) {
+    throw new HttpError(404, "Nothing is served at this path");
   }
 }
 
