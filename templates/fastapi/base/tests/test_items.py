@@ -124,3 +124,38 @@ async def test_invalid_update_is_422(client: AsyncClient) -> None:
 async def test_bad_path_or_query_is_422(client: AsyncClient, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "content_type", "status"),
+    [
+        ("PUT", "/items", b'{"name": "x"}', "application/json", 405),
+        ("POST", "/items", b'{"name": "x"}', "text/plain", 415),
+        ("POST", "/items", b'{"name": "' + b"x" * 1_048_576 + b'"}', "application/json", 413),
+        ("POST", "/items", b'{"name": ', "application/json", 400),
+        ("POST", "/items", b'{"name": NaN}', "application/json", 400),
+        ("POST", "/items", b'{"name": "a\xffb"}', "application/json", 400),
+        ("POST", "/items", b'{"name": "a\\u0000b"}', "application/json", 422),
+        ("POST", "/items", b'{"name": "\\ud800"}', "application/json", 422),
+    ],
+)
+async def test_the_contract_statuses(
+    client: AsyncClient,
+    engine: AsyncEngine,
+    method: str,
+    path: str,
+    content: bytes,
+    content_type: str,
+    status: int,
+) -> None:
+    """A few rows of docs/CONTRACT.md: each answer is a short problem, and nothing is stored."""
+    response = await client.request(
+        method, path, content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
+    assert len(response.content) < 2_000
+    if status == 405:
+        assert response.headers["allow"] == "GET, HEAD, POST"
+    assert await count_committed_items(engine) == 0

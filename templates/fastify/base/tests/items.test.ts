@@ -159,6 +159,40 @@ describe("DELETE /items/:id", () => {
   });
 });
 
+describe("the contract (docs/CONTRACT.md)", () => {
+  it.each([
+    ["PUT /items", "PUT", '{"name": "x"}', "application/json", 405],
+    ["text/plain", "POST", '{"name": "x"}', "text/plain", 415],
+    ["over 1 MiB", "POST", `{"name": "${"x".repeat(1_048_576)}"}`, "application/json", 413],
+    ["truncated JSON", "POST", '{"name": ', "application/json", 400],
+    ["NaN", "POST", '{"name": NaN}', "application/json", 400],
+    [
+      "invalid UTF-8",
+      "POST",
+      Buffer.from([...Buffer.from('{"name": "a'), 0xff, 0x22, 0x7d]),
+      "application/json",
+      400,
+    ],
+    ["NUL", "POST", '{"name": "a\\u0000b"}', "application/json", 422],
+    ["lone surrogate", "POST", '{"name": "\\ud800"}', "application/json", 422],
+  ] as const)(
+    "%s: %s answers a short %d problem",
+    async (_label, method, payload, type, status) => {
+      const response = await app.inject({
+        method,
+        url: "/items",
+        headers: { "content-type": type },
+        payload,
+      });
+      expect(response.statusCode, response.body).toBe(status);
+      expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(response.json().status).toBe(status);
+      expect(response.body.length).toBeLessThan(2_000);
+      if (status === 405) expect(response.headers.allow).toBe("GET, HEAD, POST");
+    },
+  );
+});
+
 describe("OpenAPI", () => {
   it("serves the document and the docs page", async () => {
     const spec = await app.inject({ url: "/openapi.json" });
