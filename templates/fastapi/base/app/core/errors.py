@@ -35,7 +35,8 @@ MAX_JSON_DEPTH = 32
 RETRY_AFTER_SECONDS = 2
 # An error names the field and the reason; it never echoes more of the input than this.
 EXCERPT_CHARS = 40
-BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Methods whose body is checked when they carry one (DELETE too, as Fastify parses it).
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # SQLSTATE classes that mean "the database cannot serve this now", not "the request is wrong":
 # connection exception, invalid authorization (login refused), invalid catalog name (database
