@@ -167,7 +167,10 @@ export class ServiceUnderTest {
   /** The five outage kinds with 1 and 50 concurrent requests (503 within `boundMs`), then a graceful stop. */
   async outagesAndStop(boundMs: number): Promise<void> {
     const server = this.server!;
-    const results = await outages(server.base, { relay: this.relay!, ...this.db }, boundMs, () => server.alive());
+    const results = await outages(server.base, { relay: this.relay!, ...this.db }, boundMs, () => server.alive()).catch((error: Error) => {
+      error.message += `\n--- the service's last output:\n${server.outputTail(30)}`;
+      throw error;
+    });
     this.report.outages = results.map((r) => `${r.kind} x${r.concurrency}: 503 in <= ${r.worstMs} ms, back in ${r.recoveryMs} ms`);
     this.report.worst503Ms = Math.max(...results.map((r) => r.worstMs));
     await server.stop();

@@ -7,6 +7,8 @@ export interface RunningServer {
   readonly base: string;
   /** False once the process has exited. */
   alive(): boolean;
+  /** The last lines the process printed, for a failure message. */
+  outputTail(lines: number): string;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startServer(file: string, args: string[], options: { cwd: 
   return {
     base,
     alive: () => !exited,
+    outputTail: (lines) => tailLines(output, lines),
     async stop() {
       child.kill("SIGTERM");
       const r = await child;
