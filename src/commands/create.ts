@@ -1,0 +1,156 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import type { Writable } from "node:stream";
+import { CancelledError } from "../errors.js";
+import { parseArgs } from "../cli/program.js";
+import { clackPrompter } from "../cli/prompts.js";
+import type { Reporter } from "../cli/reporter.js";
+import { formatTree } from "../cli/tree.js";
+import { resolveAnswers } from "../options/resolve.js";
+import type { Answers, Secrets } from "../options/types.js";
+import { renderTemplate, type FileMap } from "../render/render.js";
+import { loadManifests, loadTemplate } from "../templates/registry.js";
+import type { Manifest } from "../templates/manifest.js";
+import type { FsLike } from "../write/fs.js";
+import { writeProject } from "../write/writer.js";
+import { installCommands, runSteps, type StepHooks } from "../steps/steps.js";
+import { quote } from "../steps/runner.js";
+import { printJson, templatesFlag, type CommandContext, type Io } from "./context.js";
+
+/** `create-svc-app [directory]`: parse -> resolve -> render -> write -> steps. Returns the exit code. */
+export async function createCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
+  const { io, json, interactive, human, reporter, signal } = ctx;
+  const templatesRoot = templatesFlag(argv, io.cwd) ?? io.templatesRoot;
+  const manifests = await loadManifests(templatesRoot);
+  const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));
+  if (parsed.exitEarly) return 0;
+  const { flags } = parsed;
+
+  if (interactive && !flags.yes) reporter.intro(`${pkg.name} ${pkg.version}`);
+  const answers = await resolveAnswers(flags, {
+    manifests,
+    cwd: io.cwd,
+    fs: io.fs,
+    interactive,
+    env: io.env,
+    prompter: clackPrompter({ input: io.stdin, output: human, signal }),
+  });
+  const manifest = manifests.find((m) => m.name === answers.stack)!;
+  const template = await loadTemplate(templatesRoot, manifest, answers.options);
+  if (signal.aborted) throw new CancelledError();
+  const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
+  const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
+
+  if (flags.dryRun) {
+    await printDryRun(io, { manifest, answers, files, json, human, reporter });
+    return 0;
+  }
+
+  const written = await writeProject(io.fs, {
+    targetDir: answers.targetDir,
+    target: answers.target,
+    files,
+    force: answers.force,
+    signal,
+  });
+  const replaced = new Set(written.replaced);
+  reporter.success(`Created ${answers.projectName} (${describeVariant(manifest.title, answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
+
+  const steps = await runSteps({ answers, manifest, env: io.env, signal }, stepHooks(reporter));
+  const installed = steps.some((s) => s.name === "install" && s.status === "ok");
+  const next = nextCommands(manifest, answers, installed);
+  const interrupted = steps.find((s) => s.status === "interrupted");
+  const failed = steps.filter((s) => s.status === "failed");
+  const exitCode = interrupted ? 130 : failed.length > 0 ? 1 : 0;
+
+  if (json) {
+    printJson(io.stdout, { ...result(answers, files, (p) => (replaced.has(p) ? "replaced" : "created"), next, false), ok: exitCode === 0, steps });
+  }
+  if (interrupted) reporter.warn(`Interrupted during ${interrupted.name}; the project is complete and kept in ${answers.targetDir}`);
+  else if (failed.length > 0) reporter.warn(`${failed.map((s) => s.name).join(" and ")} failed; the project is complete and kept in ${answers.targetDir}`);
+  if (!json) reporter.outro(`Next:\n${next.map((c) => `  ${c}`).join("\n")}`);
+  return exitCode;
+}
+
+/** --dry-run: the tree (or the JSON) of what would be written, marking files that exist. */
+async function printDryRun(
+  io: Io,
+  { manifest, answers, files, json, human, reporter }: { manifest: Manifest; answers: Answers; files: FileMap; json: boolean; human: Writable; reporter: Reporter },
+): Promise<void> {
+  const existing = await existingFiles(io.fs, answers, files);
+  const next = nextCommands(manifest, answers, false);
+  if (json) {
+    printJson(io.stdout, result(answers, files, (p) => (existing.has(p) ? "would-replace" : "would-create"), next, true));
+    return;
+  }
+  human.write(`${formatTree(answers.directory, [...files.keys()], existing)}\n`);
+  reporter.info(`dry run: ${files.size} files would be written to ${answers.targetDir}${existing.size ? ` (${existing.size} replaced)` : ""}; nothing was written`);
+}
+
+/** Each step as a spinner (TTY) or a line, ending with its outcome and, on failure, the output's tail. */
+function stepHooks(reporter: Reporter): StepHooks {
+  let task: ReturnType<Reporter["task"]> | undefined;
+  return {
+    start: (label) => {
+      task = reporter.task(label);
+    },
+    end: (step) => {
+      const line = `${step.name}: ${step.message} (${(step.durationMs / 1000).toFixed(1)}s)`;
+      if (step.status === "ok" || step.status === "skipped") task?.done(line);
+      else task?.fail(step.output ? `${line}\n${indent(step.output)}` : line);
+    },
+  };
+}
+
+function result(answers: Answers, files: FileMap, status: (p: string) => string, next: string[], dryRun: boolean) {
+  return {
+    ok: true,
+    dryRun,
+    directory: answers.directory,
+    targetDir: answers.targetDir,
+    answers: {
+      name: answers.projectName,
+      stack: answers.stack,
+      options: answers.options,
+      dbName: answers.dbName,
+      dbUser: answers.dbUser,
+      force: answers.force,
+    },
+    files: [...files.values()].map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}`, status: status(f.path) })),
+    steps: [] as unknown[],
+    next,
+  };
+}
+
+/** What to run next: cd into the project, install if that did not happen, then the manifest's `next`. */
+function nextCommands(manifest: Manifest, answers: Answers, installed: boolean): string[] {
+  return [
+    ...(answers.directory === "." ? [] : [`cd ${quote(answers.directory)}`]),
+    ...(installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "))),
+    ...manifest.next,
+  ];
+}
+
+function indent(text: string): string {
+  return text.split("\n").map((l) => `    ${l}`).join("\n");
+}
+
+/** "FastAPI (Python), orm sqlalchemy, python 3.13" */
+function describeVariant(title: string, answers: Answers): string {
+  return [title, ...Object.entries(answers.options).map(([k, v]) => `${k} ${v}`)].join(", ");
+}
+
+async function existingFiles(fs: FsLike, answers: Answers, files: FileMap): Promise<Set<string>> {
+  const existing = new Set<string>();
+  if (answers.target.kind !== "non-empty") return existing;
+  for (const p of files.keys()) {
+    try {
+      await fs.lstat(path.join(answers.targetDir, p));
+      existing.add(p);
+    } catch {
+      // not there: it would be created
+    }
+  }
+  return existing;
+}
