@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -47,6 +48,8 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
   afterAll(async () => {
     await service.teardown();
     await dropDatabaseAndRole(dbName, dbUser);
+    // The generated project (with its virtualenv or node_modules) goes too.
+    if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 
   it("1. generates with the built CLI (--yes), installing with Poetry and committing with git for real", async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -48,6 +48,8 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
   afterAll(async () => {
     await service.teardown();
     await dropDatabaseAndRole(dbName, dbUser);
+    // The generated project (with its virtualenv or node_modules) goes too.
+    if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 
   it("1. generates with the built CLI and installs from the shipped lock for real, then commits", async () => {
