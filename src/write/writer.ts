@@ -13,6 +13,13 @@ export interface WriteRequest {
   readonly force: boolean;
   /** Aborted on SIGINT/SIGTERM: the writer stops, undoes what it did and throws CancelledError. */
   readonly signal?: AbortSignal;
+  /** Project files to delete (an update): moved aside, and put back on rollback. */
+  readonly remove?: readonly string[];
+  /**
+   * Runs once every file is in place, before the backups are dropped (an update records git
+   * state here); if it throws, everything is undone as for any other failure.
+   */
+  readonly finish?: () => Promise<void>;
   /** Called after each file is staged; tests use it to inject faults half-way. */
   readonly onFileStaged?: (path: string) => void | Promise<void>;
 }
@@ -77,6 +84,17 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
       await fs.rename(path.join(staging, rel), dest);
       undo.push(() => fs.rm(dest, { force: true }));
     }
+    for (const rel of request.remove ?? []) {
+      checkAbort();
+      const dest = path.join(targetDir, rel);
+      if (!(await pathExists(fs, dest))) continue;
+      const saved = path.join(backup, rel);
+      await fs.mkdir(path.dirname(saved), { recursive: true });
+      await fs.rename(dest, saved);
+      undo.push(() => fs.rename(saved, dest));
+    }
+    checkAbort();
+    await request.finish?.();
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(backup, { recursive: true, force: true });
     return { written, replaced };
