@@ -17,6 +17,8 @@ import { baseFiles, baseRef, commitBase, findBase } from "../update/base.js";
 import { lockFilesOf, regenerateLocks, type LockOutcome } from "../update/locks.js";
 import { planUpdate, type PlannedFile, type Version } from "../update/plan.js";
 import { readRecord, recoverSecret, type GenerationRecord } from "../update/record.js";
+import { installCommands } from "../steps/steps.js";
+import { quote } from "../steps/runner.js";
 import { printJson, templatesFlag, type CommandContext } from "./context.js";
 
 /**
@@ -69,7 +71,6 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
     const rendered = renderTemplate({ template: await loadTemplate(root, old, record.options), answers: recorded, secrets, generatorVersion: record.generatorVersion });
     base = baseFiles(rendered);
     baseSource = `--base-templates ${flags.baseTemplates}`;
-    for (const p of rendered.keys()) if (!ours.has(p) && !theirs.has(p)) ours.set(p, (await readProject(targetDir, [p])).get(p)!);
   } else if (found) {
     base = found.files;
     baseSource = found.source;
@@ -78,7 +79,7 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
       ? `${shown} has no recorded base (no ${baseRef(tree.prefix)}, and no first commit by create-svc-app): give the templates it was made with (create-svc-app ${record.generatorVersion}) as --base-templates <dir>`
       : `${shown} is not in a git work tree, so no base is recorded: give the templates it was made with (create-svc-app ${record.generatorVersion}) as --base-templates <dir>`);
   }
-  for (const p of base.keys()) if (!ours.has(p)) ours.set(p, (await readProject(targetDir, [p])).get(p)!);
+  for (const [p, v] of await readProject(targetDir, [...base.keys()].filter((p) => !ours.has(p)))) ours.set(p, v);
   if (signal.aborted) throw new CancelledError();
 
   // 3. The plan, then lock files regenerated from the merged manifests (before anything is written).
@@ -253,6 +254,9 @@ function report(
   if (dryRun) ctx.reporter.info(`dry run: ${counts.join(", ")}; nothing was changed`);
   else if (s.conflicts.length === 0) ctx.reporter.success(`Updated: ${counts.join(", ")}`);
   for (const f of flagged) ctx.reporter.warn(`${f.path}: ${f.note}`);
+  const lockChanged = s.plan.some((f) => f.regenerate && f.write);
+  const install = installCommands(s.manifest, s.answers).map((argv) => argv.map(quote).join(" "));
+  if (!dryRun && lockChanged && install.length > 0) ctx.reporter.info(`The dependencies changed; install them: ${install.join(" && ")}`);
   if (s.conflicts.length > 0) {
     ctx.reporter.warn(`${s.conflicts.length} file${s.conflicts.length === 1 ? "" : "s"} with conflicts ${dryRun ? "would be left" : "to resolve (marked unmerged in git; resolve, then git add)"}:`);
     out.write(`${s.conflicts.join("\n")}\n`);

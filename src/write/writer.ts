@@ -92,6 +92,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
       await fs.mkdir(path.dirname(saved), { recursive: true });
       await fs.rename(dest, saved);
       undo.push(() => fs.rename(saved, dest));
+      await removeEmptyParents(fs, targetDir, path.dirname(dest), undo);
     }
     checkAbort();
     await request.finish?.();
@@ -187,6 +188,15 @@ async function makeDirs(fs: FsLike, dir: string, undo: (() => Promise<void>)[]):
   for (const d of missing) {
     await fs.mkdir(d, {});
     undo.push(() => fs.rmdir(d));
+  }
+}
+
+/** After a removal, folders it left empty go too (as git does), up to the project folder. */
+async function removeEmptyParents(fs: FsLike, targetDir: string, dir: string, undo: (() => Promise<void>)[]): Promise<void> {
+  for (let d = dir; d.startsWith(`${targetDir}${path.sep}`); d = path.dirname(d)) {
+    if ((await fs.readdir(d)).length > 0) return;
+    await fs.rmdir(d);
+    undo.push(() => fs.mkdir(d, {}).then(() => undefined));
   }
 }
 

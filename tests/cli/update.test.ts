@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -252,7 +252,51 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(JSON.parse(given.stdout).conflicts).toEqual(["app.py", "legacy.txt", "mine.txt"]);
   });
 
-  it("bad input is one line and exit 2: no project here, an unknown flag, an option of another stack", async () => {
+  it("an option the new template added is asked for: without a terminal it needs the flag or --yes", async () => {
+    const env = environment();
+    const dir = await generate(env);
+    const v3 = path.join(tempDir("svc-upd-v3-"), "templates");
+    cpSync(v2, v3, { recursive: true });
+    const manifestFile = path.join(v3, "demo", "template.json");
+    const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+    manifest.options.push({ name: "log", message: "Log format?", default: "plain", choices: [{ value: "plain", label: "plain" }, { value: "json", label: "JSON" }] });
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    writeFileSync(path.join(v3, "demo", "base", "log.txt.hbs"), "{{options.log}}\n");
+
+    const asked = await runCli(["update", "--templates", v3], { cwd: dir, env });
+    expect(asked.exitCode).toBe(2);
+    expect(asked.stderr.trim()).toBe("error: cannot ask questions here (stdin is not a terminal, or CI is set): give --log <plain|json>, or --yes to take the defaults");
+    const given = await runCli(["update", "--log", "json", "--json", "--templates", v3], { cwd: dir, env });
+    expect(given.exitCode, given.stderr).toBe(0);
+    expect(JSON.parse(given.stdout).changedAnswers).toEqual({ log: { from: null, to: "json" } });
+    expect(read(dir, "log.txt")).toBe("json\n");
+    expect(JSON.parse(read(dir, ".svc-app.json")).answers).toMatchObject({ python: "3.12", log: "json" });
+  });
+
+  it("a project inside a larger repository keeps its own base ref, and its conflicts are unmerged at their full path", async () => {
+    const env = environment();
+    const repo = tempDir("svc-upd-mono-");
+    await git(repo, ["init", "-q"], env);
+    mkdirSync(path.join(repo, "services"));
+    const r = await runCli(["services/my-api", "--yes", "--no-install", "--templates", v1], { cwd: repo, env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const dir = path.join(repo, "services", "my-api");
+    const ref = "refs/svc-app/base-of/services/my-api";
+    const first = await git(repo, ["rev-parse", ref], env);
+    await git(repo, ["add", "--all"], env);
+    await git(repo, ["commit", "-qm", "add the service"], env);
+    write(dir, "app.py", read(dir, "app.py").replace("line 5\n", "line 5 (mine)\n"));
+    await git(repo, ["commit", "-qam", "my change"], env);
+
+    const u = await runCli(["update", "services/my-api", "--templates", v2], { cwd: repo, env });
+    expect(u.exitCode, u.stderr).toBe(1);
+    expect(u.stdout.trimEnd().split("\n").pop()).toBe("app.py");
+    expect((await git(repo, ["ls-files", "-u"], env)).split("\n").map((l) => l.split(/\s+/).slice(2).join(" "))).toEqual(["1 services/my-api/app.py", "2 services/my-api/app.py", "3 services/my-api/app.py"]);
+    expect(await git(repo, ["rev-parse", `${ref}^`], env)).toBe(first);
+    expect(await git(repo, ["for-each-ref", "--format=%(refname)", "refs/svc-app"], env)).toBe(ref);
+  });
+
+  it("bad input is one line and exit 2: no project here, an unknown flag, an option the templates do not declare, a template that is not there", async () => {
     const env = environment();
     const empty = tempDir();
     const none = await runCli(["update", "--templates", v2], { cwd: empty, env });
@@ -262,9 +306,12 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr.trim()).toBe("error: unknown option '--bogus' (see --help)");
     const dir = await generate(env);
-    const other = await runCli(["update", "--node", "24"], { cwd: dir, env: { ...env, PATH: `${env.PATH}:${process.env.PATH}` } });
+    const other = await runCli(["update", "--node", "24", "--templates", v2], { cwd: dir, env });
     expect(other.exitCode).toBe(2);
-    expect(other.stderr.trim()).toMatch(/^error: .*(demo|--node)/);
+    expect(other.stderr.trim()).toBe("error: unknown option '--node' (see --help)"); // the demo templates declare no --node
+    const bundled = await runCli(["update"], { cwd: dir, env });
+    expect(bundled.exitCode).toBe(2);
+    expect(bundled.stderr.trim()).toMatch(/^error: the current directory was made with the "demo" template, which .*templates does not have \(it has: .+\)$/);
   });
 
   it("--help lists the update command, and update --help its flags", async () => {
