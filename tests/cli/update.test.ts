@@ -59,6 +59,8 @@ async function editAndCommit(dir: string, env: Record<string, string>): Promise<
   write(dir, "legacy.txt", "legacy, changed by me\n"); // template removes it
   write(dir, "mine.txt", "my own mine.txt\n"); // template adds a file with this name
   write(dir, "deps.txt", `aardvark\n${read(dir, "deps.txt")}`); // template appends gamma
+  rmSync(path.join(dir, "guide.txt")); // the template changes it
+  rmSync(path.join(dir, "stable.txt")); // the template leaves it alone
   write(dir, "src/extra.py", "print('mine')\n"); // not the template's
   write(dir, ".env", read(dir, ".env").replace("PORT=8000", "PORT=9000"));
   await git(dir, ["add", "--all"], env);
@@ -92,11 +94,13 @@ describe("create-svc-app update: every row of the update table", () => {
       "old.txt": "removed", // removed by the template, never changed by the user
       "util.txt": "removed",
       "legacy.txt": "conflict", // removed by the template, changed by the user: kept
+      "guide.txt": "conflict", // deleted by the user, changed by the template: the template's is written
+      "stable.txt": "kept", // deleted by the user, not changed by the template: stays deleted
       ".env": "updated", // a key appended, nothing replaced
       "deps.txt": "merged",
       "demo.lock": "updated", // regenerated, never merged line by line
     });
-    expect(plan.conflicts).toEqual(["app.py", "legacy.txt", "mine.txt"]);
+    expect(plan.conflicts).toEqual(["app.py", "guide.txt", "legacy.txt", "mine.txt"]);
     const note = (p: string) => plan.files.find((f) => f.path === p)!.note;
     expect(note("util.txt")).toBe("removed by the template; renamed by the template to lib/util.txt (a remove plus an add)");
     expect(note("demo.lock")).toBe("regenerated: demo-locker");
@@ -115,6 +119,8 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(existsSync(path.join(dir, "old.txt"))).toBe(false);
     expect(existsSync(path.join(dir, "util.txt"))).toBe(false);
     expect(read(dir, "legacy.txt")).toBe("legacy, changed by me\n");
+    expect(read(dir, "guide.txt")).toBe("guide, second edition\n");
+    expect(existsSync(path.join(dir, "stable.txt"))).toBe(false);
     expect(read(dir, "src/extra.py")).toBe("print('mine')\n");
     expect(read(dir, "deps.txt")).toBe("aardvark\nalpha\nbeta\ngamma\n");
     expect(read(dir, "demo.lock")).toBe("# generated from deps.txt\naardvark (locked)\nalpha (locked)\nbeta (locked)\ngamma (locked)\n");
@@ -122,10 +128,10 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(read(dir, ".env")).toBe(`${envBefore}LOG_LEVEL=info\n`);
     expect(read(dir, "sql/init.sql")).toContain(`PASSWORD '${password}'`);
 
-    // git sees a real three-way conflict: stages 1/2/3 (both modified), 2/3 (added by both), 1/2 (deleted by them).
+    // git sees real three-way conflicts: stages 1/2/3 (both modified), 2/3 (both added), 1/2 (deleted by them), 1/3 (deleted by us).
     const stages = (await git(dir, ["ls-files", "-u"], env)).split("\n").map((l) => `${l.split("\t")[1]}:${l.split(/\s+/)[2]}`);
-    expect(stages).toEqual(["app.py:1", "app.py:2", "app.py:3", "legacy.txt:1", "legacy.txt:2", "mine.txt:2", "mine.txt:3"]);
-    expect((await git(dir, ["status", "--porcelain"], env)).split("\n").filter((l) => /^(UU|AA|UD)/.test(l)).sort()).toEqual(["AA mine.txt", "UD legacy.txt", "UU app.py"]);
+    expect(stages).toEqual(["app.py:1", "app.py:2", "app.py:3", "guide.txt:1", "guide.txt:3", "legacy.txt:1", "legacy.txt:2", "mine.txt:2", "mine.txt:3"]);
+    expect((await git(dir, ["status", "--porcelain"], env)).split("\n").filter((l) => /^(UU|AA|UD|DU)/.test(l)).sort()).toEqual(["AA mine.txt", "DU guide.txt", "UD legacy.txt", "UU app.py"]);
     expect(await git(dir, ["show", ":1:app.py"], env)).toContain("line 4\nline 5\nline 6");
     expect(await git(dir, ["show", ":2:app.py"], env)).toContain("line 5 (mine)");
     expect(await git(dir, ["show", ":3:app.py"], env)).toContain("line 5 (template)");
@@ -145,8 +151,8 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^ {2}conflict {2}app\.py {2}\(1 conflicting change\)$/m);
     expect(r.stdout).toMatch(/^ {2}merged {4}README\.md$/m);
-    expect(r.stdout.trimEnd().split("\n").slice(-3)).toEqual(["app.py", "legacy.txt", "mine.txt"]);
-    expect(r.stderr).toContain("3 files with conflicts to resolve");
+    expect(r.stdout.trimEnd().split("\n").slice(-4)).toEqual(["app.py", "guide.txt", "legacy.txt", "mine.txt"]);
+    expect(r.stderr).toContain("4 files with conflicts to resolve");
     expect(read(dir, "app.py")).toMatch(/<<<<<<< yours\nline 5 \(mine\)\n\|\|\|\|\|\|\| as generated \(create-svc-app [^)]+\)\nline 5\n=======\nline 5 \(template\)\n>>>>>>> /);
   });
 
@@ -241,7 +247,7 @@ describe("create-svc-app update: every row of the update table", () => {
     await git(dir, ["update-ref", "-d", "refs/svc-app/base"], env);
     const fromFirst = await runCli(["update", "--json", "--dry-run", "--templates", v2], { cwd: dir, env });
     expect(JSON.parse(fromFirst.stdout).base).toMatch(/^the first commit \(/);
-    expect(JSON.parse(fromFirst.stdout).conflicts).toEqual(["app.py", "legacy.txt", "mine.txt"]);
+    expect(JSON.parse(fromFirst.stdout).conflicts).toEqual(["app.py", "guide.txt", "legacy.txt", "mine.txt"]);
 
     rmSync(path.join(dir, ".git"), { recursive: true });
     const refused = await runCli(["update", "--templates", v2], { cwd: dir, env });
@@ -249,7 +255,7 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(refused.stderr.trim()).toMatch(/^error: the current directory is not in a git work tree, so no base is recorded: give the templates it was made with \(create-svc-app .+\) as --base-templates <dir>$/);
     const given = await runCli(["update", "--json", "--templates", v2, "--base-templates", v1], { cwd: dir, env });
     expect(given.exitCode).toBe(1);
-    expect(JSON.parse(given.stdout).conflicts).toEqual(["app.py", "legacy.txt", "mine.txt"]);
+    expect(JSON.parse(given.stdout).conflicts).toEqual(["app.py", "guide.txt", "legacy.txt", "mine.txt"]);
   });
 
   it("an option the new template added is asked for: without a terminal it needs the flag or --yes", async () => {
