@@ -244,11 +244,12 @@ function report(
     });
     return;
   }
-  const out = ctx.human;
   const answerChanges = Object.entries(changed).map(([k, c]) => `${k} ${c.from ?? "(new)"} -> ${c.to}`);
-  out.write(`${dryRun ? "Plan for updating" : "Updating"} ${s.record.name} (${s.manifest.title}${answerChanges.length ? `; ${answerChanges.join(", ")}` : ""}), base: ${s.baseSource}\n`);
   const shownFiles = s.plan.filter((f) => f.status !== "unchanged").sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || a.path.localeCompare(b.path));
-  for (const f of shownFiles) out.write(`  ${f.status.padEnd(9)} ${f.path}${f.note ? `  (${f.note})` : ""}\n`);
+  ctx.reporter.info([
+    `${dryRun ? "Plan for updating" : "Updating"} ${s.record.name} (${s.manifest.title}${answerChanges.length ? `; ${answerChanges.join(", ")}` : ""}), base: ${s.baseSource}`,
+    ...shownFiles.map((f) => `  ${f.status.padEnd(9)} ${f.path}${f.note ? `  (${f.note})` : ""}`),
+  ].join("\n"));
   const counts = ORDER.map((st) => [st, s.plan.filter((f) => f.status === st).length] as const).filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st}`);
   const flagged = s.plan.filter((f) => f.regenerate && !f.note?.startsWith("regenerated") && !dryRun);
   if (dryRun) ctx.reporter.info(`dry run: ${counts.join(", ")}; nothing was changed`);
@@ -259,6 +260,7 @@ function report(
   if (!dryRun && lockChanged && install.length > 0) ctx.reporter.info(`The dependencies changed; install them: ${install.join(" && ")}`);
   if (s.conflicts.length > 0) {
     ctx.reporter.warn(`${s.conflicts.length} file${s.conflicts.length === 1 ? "" : "s"} with conflicts ${dryRun ? "would be left" : "to resolve (marked unmerged in git; resolve, then git add)"}:`);
-    out.write(`${s.conflicts.join("\n")}\n`);
+    ctx.human.write(`${s.conflicts.join("\n")}\n`);
   }
+  if (ctx.interactive) ctx.reporter.outro(s.conflicts.length > 0 && !dryRun ? "Resolve the conflicts, git add them, then commit" : "Done");
 }

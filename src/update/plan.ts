@@ -108,7 +108,8 @@ function noteRenames(plan: PlannedFile[], input: PlanInput): PlannedFile[] {
       renames.set(to.path, `renamed by the template from ${r.path} (a remove plus an add)`);
     }
   }
-  return plan.map((f) => (renames.has(f.path) ? { ...f, note: [f.note, renames.get(f.path)].filter(Boolean).join("; ") } : f));
+  const generic = new Set([undefined, "removed by the template"]);
+  return plan.map((f) => (renames.has(f.path) ? { ...f, note: [generic.has(f.note) ? undefined : f.note, renames.get(f.path)].filter(Boolean).join("; ") } : f));
 }
 
 function same(x: Version | undefined, y: Version | undefined): boolean {

@@ -102,7 +102,8 @@ describe("create-svc-app update: every row of the update table", () => {
     });
     expect(plan.conflicts).toEqual(["app.py", "guide.txt", "legacy.txt", "mine.txt"]);
     const note = (p: string) => plan.files.find((f) => f.path === p)!.note;
-    expect(note("util.txt")).toBe("removed by the template; renamed by the template to lib/util.txt (a remove plus an add)");
+    expect(note("util.txt")).toBe("renamed by the template to lib/util.txt (a remove plus an add)");
+    expect(note("lib/util.txt")).toBe("renamed by the template from util.txt (a remove plus an add)");
     expect(note("demo.lock")).toBe("regenerated: demo-locker");
 
     // The files as the user now finds them.
