@@ -157,7 +157,8 @@ async function readProject(targetDir: string, paths: readonly string[]): Promise
       continue;
     }
     if (!st.isFile()) throw new UserError(`${p} is ${st.isDirectory() ? "a folder" : "not a regular file"} in the project, where the template has a file; move it aside and update again`);
-    out.set(p, { content: await readFile(abs), mode: st.mode & 0o111 ? 0o755 : 0o644 });
+    // Modes compare as git sees them (executable or not); a user-state file keeps its own (.env: 0600).
+    out.set(p, { content: await readFile(abs), mode: isUserState(p) ? st.mode & 0o777 : st.mode & 0o111 ? 0o755 : 0o644 });
   }
   return out;
 }

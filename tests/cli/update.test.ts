@@ -127,6 +127,7 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(read(dir, "demo.lock")).toBe("# generated from deps.txt\naardvark (locked)\nalpha (locked)\nbeta (locked)\ngamma (locked)\n");
     // .env: the user's bytes, then the new key; the password everywhere is still the project's own.
     expect(read(dir, ".env")).toBe(`${envBefore}LOG_LEVEL=info\n`);
+    expect(statSync(path.join(dir, ".env")).mode & 0o777).toBe(0o600);
     expect(read(dir, "sql/init.sql")).toContain(`PASSWORD '${password}'`);
 
     // git sees real three-way conflicts: stages 1/2/3 (both modified), 2/3 (both added), 1/2 (deleted by them), 1/3 (deleted by us).
