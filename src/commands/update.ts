@@ -254,6 +254,7 @@ function report(
   const counts = ORDER.map((st) => [st, s.plan.filter((f) => f.status === st).length] as const).filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st}`);
   const flagged = s.plan.filter((f) => f.regenerate && !f.note?.startsWith("regenerated") && !dryRun);
   if (dryRun) ctx.reporter.info(`dry run: ${counts.join(", ")}; nothing was changed`);
+  else if (s.plan.every((f) => !f.write && !f.remove)) ctx.reporter.success(`Already up to date with the template: ${counts.join(", ")}`);
   else if (s.conflicts.length === 0) ctx.reporter.success(`Updated: ${counts.join(", ")}`);
   for (const f of flagged) ctx.reporter.warn(`${f.path}: ${f.note}`);
   const lockChanged = s.plan.some((f) => f.regenerate && f.write);
