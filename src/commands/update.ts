@@ -56,10 +56,10 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
   // 2. The three trees. The database password is the project's own, found in its files.
   const template = await loadTemplate(templatesRoot, manifest, answers.options);
   const found = tree ? await findBase(targetDir, tree.prefix) : undefined;
-  const marker = `svcappmarker${randomBytes(8).toString("hex")}`;
-  const marked = renderTemplate({ template, answers, secrets: { dbPassword: marker }, generatorVersion: pkg.version });
+  const markers = secretMarkers();
+  const marked = renderTemplate({ template, answers, secrets: markers, generatorVersion: pkg.version });
   const ours = await readProject(targetDir, [...marked.keys(), ...(found?.files.keys() ?? [])]);
-  const secrets = projectSecrets(marked, marker, ours, found?.files);
+  const secrets = projectSecrets(marked, markers, ours, found?.files);
   const theirs = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
   let base: ReadonlyMap<string, Version>;
   let baseSource: string;
@@ -88,6 +88,7 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
     base,
     ours: new Map([...ours].filter((e): e is [string, Version] => e[1] !== undefined)),
     theirs: new Map([...theirs.values()].map((f) => [f.path, { content: f.content, mode: f.mode }])),
+    userState: new Set([...theirs.keys()].filter(isUserState)),
     lockFiles: new Set(lockFilesOf(manifest, answers.options).map((l) => l.file)),
     merge: { diff3: flags.diff3, labels },
   });
@@ -163,16 +164,30 @@ async function readProject(targetDir: string, paths: readonly string[]): Promise
   return out;
 }
 
-/** The project's own database password: from `.env`, else from the base or the project's files that carry it. */
-function projectSecrets(marked: FileMap, marker: string, ours: ReadonlyMap<string, Version | undefined>, base?: ReadonlyMap<string, Version>): Secrets {
+/** A marker per secret, for a render that shows where each secret is written. */
+function secretMarkers(): Secrets {
+  const marker = (name: string) => `svcapp${name}${randomBytes(8).toString("hex")}`;
+  return { dbPassword: marker("db") };
+}
+
+/**
+ * The project's own secrets (its database password): each found again in `.env`, else in the
+ * project's or the base's files that carry it. One that no file carries but `.env` (a secret a
+ * newer template adds) is new; one a tracked file needs but that cannot be found is refused.
+ */
+function projectSecrets(marked: FileMap, markers: Secrets, ours: ReadonlyMap<string, Version | undefined>, base?: ReadonlyMap<string, Version>): Secrets {
   const contents = (m: ReadonlyMap<string, Version | undefined>) => new Map([...m].map(([p, v]) => [p, v?.content]));
-  const found = recoverSecret(marked, marker, [contents(new Map([...ours].filter(([p]) => isUserState(p)))), contents(ours), ...(base ? [contents(base)] : [])]);
-  if (found) return { dbPassword: found };
-  const carriers = [...marked.values()].filter((f) => !isUserState(f.path) && f.content.includes(marker)).map((f) => f.path);
-  if (carriers.length > 0) {
-    throw new UserError(`cannot find this project's database password (the template writes it into ${carriers.join(", ")}); restore .env, then update again`);
+  const sources = [contents(new Map([...ours].filter(([p]) => isUserState(p)))), contents(ours), ...(base ? [contents(base)] : [])];
+  const secrets: Record<string, string> = {};
+  for (const [name, marker] of Object.entries(markers) as [keyof Secrets, string][]) {
+    const found = recoverSecret(marked, marker, sources);
+    const carriers = [...marked.values()].filter((f) => !isUserState(f.path) && f.content.includes(marker)).map((f) => f.path);
+    if (!found && carriers.length > 0) {
+      throw new UserError(`cannot find this project's ${name === "dbPassword" ? "database password" : name} (the template writes it into ${carriers.join(", ")}); restore .env, then update again`);
+    }
+    secrets[name] = found ?? randomBytes(24).toString("base64url");
   }
-  return { dbPassword: randomBytes(24).toString("base64url") };
+  return secrets as unknown as Secrets;
 }
 
 function withLock(f: PlannedFile, locks: readonly LockOutcome[], manifest: Manifest, answers: Answers): PlannedFile {

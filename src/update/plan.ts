@@ -1,5 +1,5 @@
 import { isBinary, merge3, type MergeOptions } from "../merge/index.js";
-import { appendMissingKeys, isUserState } from "../write/user-state.js";
+import { appendMissingKeys } from "../write/user-state.js";
 
 /** One version of a file: its bytes and mode (0o644 or 0o755). */
 export interface Version {
@@ -30,6 +30,8 @@ export interface PlanInput {
   readonly ours: ReadonlyMap<string, Version>;
   /** The current template rendered with the (possibly changed) answers. */
   readonly theirs: ReadonlyMap<string, Version>;
+  /** Files holding the user's state (`.env`): never replaced, missing keys appended. */
+  readonly userState: ReadonlySet<string>;
   /** Lock files of the project (manifest `lock`): never merged line by line. */
   readonly lockFiles: ReadonlySet<string>;
   readonly merge?: MergeOptions;
@@ -45,7 +47,7 @@ export function planUpdate(input: PlanInput): PlannedFile[] {
     const b = input.base.get(p);
     const o = input.ours.get(p);
     const t = input.theirs.get(p);
-    if (isUserState(p)) return userState(p, o, t);
+    if (input.userState.has(p)) return userState(p, o, t);
     if (input.lockFiles.has(p)) return lockFile(p, b, o, t);
     return threeWay(p, b, o, t, input.merge ?? {});
   });

@@ -7,7 +7,7 @@ import type { FileMap } from "../../src/render/render.js";
 const v = (text: string, mode = 0o644): Version => ({ content: Buffer.from(text), mode });
 const tree = (files: Record<string, string | Version>) => new Map(Object.entries(files).map(([p, c]) => [p, typeof c === "string" ? v(c) : c]));
 const plan = (base: Record<string, string | Version>, ours: Record<string, string | Version>, theirs: Record<string, string | Version>, lockFiles: string[] = []) =>
-  Object.fromEntries(planUpdate({ base: tree(base), ours: tree(ours), theirs: tree(theirs), lockFiles: new Set(lockFiles) }).map((f) => [f.path, f]));
+  Object.fromEntries(planUpdate({ base: tree(base), ours: tree(ours), theirs: tree(theirs), userState: new Set([".env", "sub/.env"]), lockFiles: new Set(lockFiles) }).map((f) => [f.path, f]));
 
 describe("planUpdate: one rule per row of the update table", () => {
   it("unchanged by you -> the template's; unchanged by the template -> yours; both -> merged", () => {
