@@ -4,6 +4,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { cliPath, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
 import { standinBin } from "../helpers/standins.js";
+import { TerminalSession } from "../helpers/tmux.js";
 
 // Two versions of one small template; v2 changes, adds, removes and renames files (see the fixtures).
 const v1 = path.join(repoRoot, "tests", "fixtures", "update", "v1");
@@ -65,6 +66,18 @@ async function editAndCommit(dir: string, env: Record<string, string>): Promise<
   write(dir, ".env", read(dir, ".env").replace("PORT=8000", "PORT=9000"));
   await git(dir, ["add", "--all"], env);
   await git(dir, ["commit", "-qm", "my changes"], env);
+}
+
+/** v2 plus an option the project was not asked about: `log` (plain by default, or json), written to log.txt. */
+function withNewOption(): string {
+  const v3 = path.join(tempDir("svc-upd-v3-"), "templates");
+  cpSync(v2, v3, { recursive: true });
+  const manifestFile = path.join(v3, "demo", "template.json");
+  const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+  manifest.options.push({ name: "log", message: "Log format?", default: "plain", choices: [{ value: "plain", label: "plain" }, { value: "json", label: "JSON" }] });
+  writeFileSync(manifestFile, JSON.stringify(manifest));
+  writeFileSync(path.join(v3, "demo", "base", "log.txt.hbs"), "{{options.log}}\n");
+  return v3;
 }
 
 type Plan = { ok: boolean; files: { path: string; status: string; note?: string }[]; conflicts: string[]; changedAnswers: Record<string, { from: string; to: string }> };
@@ -263,13 +276,7 @@ describe("create-svc-app update: every row of the update table", () => {
   it("an option the new template added is asked for: without a terminal it needs the flag or --yes", async () => {
     const env = environment();
     const dir = await generate(env);
-    const v3 = path.join(tempDir("svc-upd-v3-"), "templates");
-    cpSync(v2, v3, { recursive: true });
-    const manifestFile = path.join(v3, "demo", "template.json");
-    const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
-    manifest.options.push({ name: "log", message: "Log format?", default: "plain", choices: [{ value: "plain", label: "plain" }, { value: "json", label: "JSON" }] });
-    writeFileSync(manifestFile, JSON.stringify(manifest));
-    writeFileSync(path.join(v3, "demo", "base", "log.txt.hbs"), "{{options.log}}\n");
+    const v3 = withNewOption();
 
     const asked = await runCli(["update", "--templates", v3], { cwd: dir, env });
     expect(asked.exitCode).toBe(2);
@@ -279,6 +286,24 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(JSON.parse(given.stdout).changedAnswers).toEqual({ log: { from: null, to: "json" } });
     expect(read(dir, "log.txt")).toBe("json\n");
     expect(JSON.parse(read(dir, ".svc-app.json")).answers).toMatchObject({ python: "3.12", log: "json" });
+  });
+
+  it("on a terminal, the new option is asked; the plan and the outcome are shown in the frame", async () => {
+    const env = environment();
+    const dir = await generate(env);
+    const session = await TerminalSession.start(`${process.execPath} ${cliPath} update --templates ${withNewOption()}`, dir, env);
+    try {
+      await session.waitFor(/Log format\?/);
+      await session.keys(["Down"]);
+      await session.keys(["Enter"]); // JSON
+      const screen = await session.waitFor(/EXIT=\d+/);
+      expect(screen).toMatch(/Updating my-api \(Demo; log \(new\) -> json\)/);
+      expect(screen).toMatch(/added +log\.txt/);
+      expect(screen).toContain("EXIT=0");
+      expect(read(dir, "log.txt")).toBe("json\n");
+    } finally {
+      await session.stop();
+    }
   });
 
   it("a project inside a larger repository keeps its own base ref, and its conflicts are unmerged at their full path", async () => {
