@@ -4,9 +4,10 @@
  *   my-api/
  *   ├── app/
  *   │   └── main.py
+ *   ├── .env  (exists, kept)
  *   └── README.md  (exists, replaced)
  */
-export function formatTree(root: string, paths: readonly string[], existing: ReadonlySet<string>): string {
+export function formatTree(root: string, paths: readonly string[], existing: ReadonlySet<string>, kept: ReadonlySet<string> = new Set()): string {
   interface Node { children: Map<string, Node>; file?: string }
   const top: Node = { children: new Map() };
   for (const p of paths) {
@@ -29,7 +30,7 @@ export function formatTree(root: string, paths: readonly string[], existing: Rea
       Number(Boolean(x.file)) - Number(Boolean(y.file)) || a.localeCompare(b));
     entries.forEach(([name, child], i) => {
       const last = i === entries.length - 1;
-      const mark = child.file && existing.has(child.file) ? "  (exists, replaced)" : "";
+      const mark = child.file && existing.has(child.file) ? `  (exists, ${kept.has(child.file) ? "kept" : "replaced"})` : "";
       lines.push(`${prefix}${last ? "└── " : "├── "}${name}${child.file ? "" : "/"}${mark}`);
       walk(child, `${prefix}${last ? "    " : "│   "}`);
     });

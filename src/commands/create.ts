@@ -40,7 +40,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
   const manifest = manifests.find((m) => m.name === answers.stack)!;
   const template = await loadTemplate(templatesRoot, manifest, answers.options);
   if (signal.aborted) throw new CancelledError();
-  const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url") };
+  const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url"), postgresPassword: randomBytes(24).toString("base64url") };
   const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
 
   if (flags.dryRun) {
@@ -56,7 +56,13 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
     signal,
   });
   const replaced = new Set(written.replaced);
+  const kept = new Set(written.kept.map((k) => k.path));
   reporter.success(`Created ${answers.projectName} (${describeVariant(manifest.title, answers)}) in ${answers.targetDir}: ${written.written.length} files${replaced.size ? `, ${replaced.size} replaced` : ""}`);
+  for (const k of written.kept) {
+    reporter.info(k.appended.length === 0
+      ? `Kept your ${k.path} as it was`
+      : `Kept your ${k.path} as it was, appending the settings it lacked: ${k.appended.join(", ")}`);
+  }
 
   const steps = await runSteps({ answers, manifest, env: io.env, signal }, stepHooks(reporter));
   // The project as generated is the base of a later `create-svc-app update` (kept under a private git ref).
@@ -72,7 +78,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
   const exitCode = interrupted ? 130 : failed.length > 0 ? 1 : 0;
 
   if (json) {
-    printJson(io.stdout, { ...result(answers, files, (p) => (replaced.has(p) ? "replaced" : "created"), next, false), ok: exitCode === 0, steps });
+    printJson(io.stdout, { ...result(answers, files, (p) => (kept.has(p) ? "kept" : replaced.has(p) ? "replaced" : "created"), next, false), ok: exitCode === 0, steps });
   }
   if (interrupted) reporter.warn(`Interrupted during ${interrupted.name}; the project is complete and kept in ${answers.targetDir}`);
   else if (failed.length > 0) reporter.warn(`${failed.map((s) => s.name).join(" and ")} failed; the project is complete and kept in ${answers.targetDir}`);
@@ -88,11 +94,13 @@ async function printDryRun(
   const existing = await existingFiles(io.fs, answers, files);
   const next = nextCommands(manifest, answers, false);
   if (json) {
-    printJson(io.stdout, result(answers, files, (p) => (existing.has(p) ? "would-replace" : "would-create"), next, true));
+    printJson(io.stdout, result(answers, files, (p) => (!existing.has(p) ? "would-create" : files.get(p)?.keep ? "would-keep" : "would-replace"), next, true));
     return;
   }
-  human.write(`${formatTree(answers.directory, [...files.keys()], existing)}\n`);
-  reporter.info(`dry run: ${files.size} files would be written to ${answers.targetDir}${existing.size ? ` (${existing.size} replaced)` : ""}; nothing was written`);
+  const kept = [...existing].filter((p) => files.get(p)?.keep);
+  human.write(`${formatTree(answers.directory, [...files.keys()], existing, new Set(kept))}\n`);
+  const notes = [...(existing.size > kept.length ? [`${existing.size - kept.length} replaced`] : []), ...kept.map((p) => `${p} kept, missing settings appended`)];
+  reporter.info(`dry run: ${files.size} files would be written to ${answers.targetDir}${notes.length ? ` (${notes.join("; ")})` : ""}; nothing was written`);
 }
 
 /** Each step as a spinner (TTY) or a line, ending with its outcome and, on failure, the output's tail. */

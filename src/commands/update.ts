@@ -11,7 +11,6 @@ import { renderTemplate, type FileMap } from "../render/render.js";
 import { loadManifests, loadTemplate } from "../templates/registry.js";
 import type { Manifest } from "../templates/manifest.js";
 import { writeProject } from "../write/writer.js";
-import { isUserState } from "../write/user-state.js";
 import { deleteRef, resolveCommit, stageConflicts, uncommitted, updateRef, workTreeOf, writeBlobs, type Unmerged } from "../git/git.js";
 import { baseFiles, baseRef, commitBase, findBase } from "../update/base.js";
 import { lockFilesOf, regenerateLocks, type LockOutcome } from "../update/locks.js";
@@ -58,8 +57,9 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
   const found = tree ? await findBase(targetDir, tree.prefix) : undefined;
   const markers = secretMarkers();
   const marked = renderTemplate({ template, answers, secrets: markers, generatorVersion: pkg.version });
-  const ours = await readProject(targetDir, [...marked.keys(), ...(found?.files.keys() ?? [])]);
-  const secrets = projectSecrets(marked, markers, ours, found?.files);
+  const keep = new Set([...marked.values()].filter((f) => f.keep).map((f) => f.path));
+  const ours = await readProject(targetDir, [...marked.keys(), ...(found?.files.keys() ?? [])], keep);
+  const secrets = projectSecrets(marked, markers, ours, keep, found?.files);
   const theirs = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
   let base: ReadonlyMap<string, Version>;
   let baseSource: string;
@@ -79,7 +79,7 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
       ? `${shown} has no recorded base (no ${baseRef(tree.prefix)}, and no first commit by create-svc-app): give the templates it was made with (create-svc-app ${record.generatorVersion}) as --base-templates <dir>`
       : `${shown} is not in a git work tree, so no base is recorded: give the templates it was made with (create-svc-app ${record.generatorVersion}) as --base-templates <dir>`);
   }
-  for (const [p, v] of await readProject(targetDir, [...base.keys()].filter((p) => !ours.has(p)))) ours.set(p, v);
+  for (const [p, v] of await readProject(targetDir, [...base.keys()].filter((p) => !ours.has(p)), keep)) ours.set(p, v);
   if (signal.aborted) throw new CancelledError();
 
   // 3. The plan, then lock files regenerated from the merged manifests (before anything is written).
@@ -88,7 +88,7 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
     base,
     ours: new Map([...ours].filter((e): e is [string, Version] => e[1] !== undefined)),
     theirs: new Map([...theirs.values()].map((f) => [f.path, { content: f.content, mode: f.mode }])),
-    userState: new Set([...theirs.keys()].filter(isUserState)),
+    userState: keep,
     lockFiles: new Set(lockFilesOf(manifest, answers.options).map((l) => l.file)),
     merge: { diff3: flags.diff3, labels },
   });
@@ -148,7 +148,7 @@ async function updateAnswers(record: GenerationRecord, flags: UpdateFlags, manif
 }
 
 /** The project's files at these paths (absent: undefined); a folder or link where a file belongs is refused. */
-async function readProject(targetDir: string, paths: readonly string[]): Promise<Map<string, Version | undefined>> {
+async function readProject(targetDir: string, paths: readonly string[], keep: ReadonlySet<string>): Promise<Map<string, Version | undefined>> {
   const out = new Map<string, Version | undefined>();
   for (const p of new Set(paths)) {
     const abs = path.join(targetDir, p);
@@ -159,15 +159,17 @@ async function readProject(targetDir: string, paths: readonly string[]): Promise
     }
     if (!st.isFile()) throw new UserError(`${p} is ${st.isDirectory() ? "a folder" : "not a regular file"} in the project, where the template has a file; move it aside and update again`);
     // Modes compare as git sees them (executable or not); a user-state file keeps its own (.env: 0600).
-    out.set(p, { content: await readFile(abs), mode: isUserState(p) ? st.mode & 0o777 : st.mode & 0o111 ? 0o755 : 0o644 });
+    out.set(p, { content: await readFile(abs), mode: keep.has(p) ? st.mode & 0o777 : st.mode & 0o111 ? 0o755 : 0o644 });
   }
   return out;
 }
 
+const SECRET_NAMES: Record<keyof Secrets, string> = { dbPassword: "database password", postgresPassword: "Postgres superuser password" };
+
 /** A marker per secret, for a render that shows where each secret is written. */
 function secretMarkers(): Secrets {
   const marker = (name: string) => `svcapp${name}${randomBytes(8).toString("hex")}`;
-  return { dbPassword: marker("db") };
+  return { dbPassword: marker("db"), postgresPassword: marker("pg") };
 }
 
 /**
@@ -175,15 +177,15 @@ function secretMarkers(): Secrets {
  * project's or the base's files that carry it. One that no file carries but `.env` (a secret a
  * newer template adds) is new; one a tracked file needs but that cannot be found is refused.
  */
-function projectSecrets(marked: FileMap, markers: Secrets, ours: ReadonlyMap<string, Version | undefined>, base?: ReadonlyMap<string, Version>): Secrets {
+function projectSecrets(marked: FileMap, markers: Secrets, ours: ReadonlyMap<string, Version | undefined>, keep: ReadonlySet<string>, base?: ReadonlyMap<string, Version>): Secrets {
   const contents = (m: ReadonlyMap<string, Version | undefined>) => new Map([...m].map(([p, v]) => [p, v?.content]));
-  const sources = [contents(new Map([...ours].filter(([p]) => isUserState(p)))), contents(ours), ...(base ? [contents(base)] : [])];
+  const sources = [contents(new Map([...ours].filter(([p]) => keep.has(p)))), contents(ours), ...(base ? [contents(base)] : [])];
   const secrets: Record<string, string> = {};
   for (const [name, marker] of Object.entries(markers) as [keyof Secrets, string][]) {
     const found = recoverSecret(marked, marker, sources);
-    const carriers = [...marked.values()].filter((f) => !isUserState(f.path) && f.content.includes(marker)).map((f) => f.path);
+    const carriers = [...marked.values()].filter((f) => !f.keep && f.content.includes(marker)).map((f) => f.path);
     if (!found && carriers.length > 0) {
-      throw new UserError(`cannot find this project's ${name === "dbPassword" ? "database password" : name} (the template writes it into ${carriers.join(", ")}); restore .env, then update again`);
+      throw new UserError(`cannot find this project's ${SECRET_NAMES[name]} (the template writes it into ${carriers.join(", ")}); restore .env, then update again`);
     }
     secrets[name] = found ?? randomBytes(24).toString("base64url");
   }

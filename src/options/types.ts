@@ -47,7 +47,10 @@ export interface Answers {
 
 /** Values that must never be recorded in `.svc-app.json`, `--json` output or logs. */
 export interface Secrets {
+  /** The service's database role (DB_PASSWORD). */
   readonly dbPassword: string;
+  /** The `postgres` superuser of the Compose database (POSTGRES_PASSWORD), never the service's. */
+  readonly postgresPassword: string;
 }
 
 export interface SelectQuestion {

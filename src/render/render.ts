@@ -12,6 +12,8 @@ export interface RenderedFile {
   readonly mode: number;
   /** Which template file produced it (for error messages and --dry-run). */
   readonly source: string;
+  /** It holds the user's state (the manifest's `keep`): an existing copy is kept, see write/keep.ts. */
+  readonly keep?: boolean;
 }
 
 /** path -> file, sorted by path. */
@@ -46,7 +48,7 @@ export function templateContext({ answers, secrets, generatorVersion }: RenderIn
     project: { name: answers.projectName, pyPackage: answers.pyPackage, title: answers.title },
     stack: answers.stack,
     options: { ...answers.options },
-    db: { name: answers.dbName, user: answers.dbUser, password: secrets.dbPassword },
+    db: { name: answers.dbName, user: answers.dbUser, password: secrets.dbPassword, superuserPassword: secrets.postgresPassword },
     generator: { name: GENERATOR_NAME, version: generatorVersion },
   };
 }
@@ -75,7 +77,7 @@ export function renderTemplate(input: RenderInput): FileMap {
       outPath = joinPath(layer.target, renameSafe(outPath));
       assertInside(outPath, sourceName);
       const mode = PRIVATE_FILES.has(baseName(outPath)) ? 0o600 : normaliseMode(source.mode);
-      files.set(outPath, { path: outPath, content, mode, source: sourceName });
+      files.set(outPath, { path: outPath, content, mode, source: sourceName, ...(template.manifest.keep.includes(outPath) ? { keep: true } : {}) });
     }
   }
 

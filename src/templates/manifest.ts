@@ -42,6 +42,8 @@ export interface Manifest {
   readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
   /** How `pnpm templates:lock` makes each lock file: run `run` in a generated project, keep `file`. */
   readonly lock: readonly LockSpec[];
+  /** Project files holding the user's state (`.env`): with --force an existing one is kept, only missing keys appended. */
+  readonly keep: readonly string[];
 }
 
 export interface LockSpec {
@@ -89,7 +91,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   };
 
   const root = obj(raw, "(root)");
-  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock"]);
+  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock", "keep"]);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, "is not a known field");
 
   const name = str(root.name, "name");
@@ -190,6 +192,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
       docsPath: health.docsPath === undefined ? "/docs" : str(health.docsPath, "health.docsPath"),
     },
     lock,
+    keep: arr(root.keep ?? [], "keep").map((v, i) => relPath(v, `keep[${i}]`, false)),
   });
 }
 

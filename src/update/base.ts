@@ -1,5 +1,4 @@
 import type { FileMap } from "../render/render.js";
-import { isUserState } from "../write/user-state.js";
 import type { Answers } from "../options/types.js";
 import { commitFiles, git, readTree, resolveCommit, updateRef, workTreeOf, type GitFile } from "../git/git.js";
 
@@ -20,9 +19,9 @@ export function baseRef(prefix: string): string {
 /** Subject of the first commit made by the git step (kept stable: projects made before the base ref rely on it). */
 export const FIRST_COMMIT_SUBJECT = "Initial commit from create-svc-app";
 
-/** The files of a render that make up the base: everything but the user-state files. */
+/** The files of a render that make up the base: everything but the user's state (the manifest's `keep`: `.env`). */
 export function baseFiles(files: FileMap): Map<string, GitFile> {
-  return new Map([...files.values()].filter((f) => !isUserState(f.path)).map((f) => [f.path, { content: f.content, mode: f.mode }]));
+  return new Map([...files.values()].filter((f) => !f.keep).map((f) => [f.path, { content: f.content, mode: f.mode }]));
 }
 
 /** The base commit's message: what was rendered, by which version. */

@@ -1,5 +1,5 @@
 import { isBinary, merge3, type MergeOptions } from "../merge/index.js";
-import { appendMissingKeys } from "../write/user-state.js";
+import { appendMissingKeys } from "../write/keep.js";
 
 /** One version of a file: its bytes and mode (0o644 or 0o755). */
 export interface Version {
@@ -30,7 +30,7 @@ export interface PlanInput {
   readonly ours: ReadonlyMap<string, Version>;
   /** The current template rendered with the (possibly changed) answers. */
   readonly theirs: ReadonlyMap<string, Version>;
-  /** Files holding the user's state (`.env`): never replaced, missing keys appended. */
+  /** Files holding the user's state (the manifest's `keep`: `.env`): never replaced, missing keys appended. */
   readonly userState: ReadonlySet<string>;
   /** Lock files of the project (manifest `lock`): never merged line by line. */
   readonly lockFiles: ReadonlySet<string>;
@@ -81,9 +81,9 @@ function threeWay(path: string, b: Version | undefined, o: Version | undefined, 
 /** `.env` and the like: never replaced; keys the new template adds are appended. */
 function userState(path: string, o: Version | undefined, t: Version | undefined): PlannedFile {
   if (!o || !t) return { path, status: "unchanged", note: o ? "holds your settings" : "not in your project; not created" };
-  const { text, added } = appendMissingKeys(o.content.toString("utf8"), t.content.toString("utf8"));
-  if (added.length === 0) return { path, status: "unchanged", note: "holds your settings; never replaced" };
-  return { path, status: "updated", write: { content: Buffer.from(text, "utf8"), mode: o.mode }, note: `new keys appended: ${added.join(", ")}` };
+  const { content, appended } = appendMissingKeys(o.content.toString("utf8"), t.content.toString("utf8"), "create-svc-app update");
+  if (appended.length === 0) return { path, status: "unchanged", note: "holds your settings; never replaced" };
+  return { path, status: "updated", write: { content: Buffer.from(content, "utf8"), mode: o.mode }, note: `new keys appended: ${appended.join(", ")}` };
 }
 
 /**

@@ -5,7 +5,8 @@ import * as nodeFs from "node:fs/promises";
  * Production passes the real module; unit tests pass memfs's `fs.promises`.
  */
 export interface FsLike {
-  lstat(p: string): Promise<{ isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }>;
+  lstat(p: string): Promise<{ isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; mode: number }>;
+  readFile(p: string): Promise<Buffer>;
   readdir(p: string): Promise<unknown[]>;
   mkdir(p: string, options: { recursive?: boolean; mode?: number }): Promise<unknown>;
   writeFile(p: string, data: Uint8Array | string, options: { mode?: number; flag?: string }): Promise<void>;

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { CancelledError, UserError } from "../errors.js";
 import type { FileMap } from "../render/render.js";
 import { errorCode, type FsLike } from "./fs.js";
+import { appendMissingKeys, type KeptFile } from "./keep.js";
 import type { TargetState } from "./target.js";
 
 export interface WriteRequest {
@@ -25,9 +26,12 @@ export interface WriteRequest {
 }
 
 export interface WriteResult {
+  /** Files written, kept files that were left untouched aside. */
   readonly written: readonly string[];
   /** Files that existed and were replaced (only with --force). */
   readonly replaced: readonly string[];
+  /** Files marked `keep` that existed (only with --force): left as they were, missing keys appended. */
+  readonly kept: readonly KeptFile[];
 }
 
 /**
@@ -36,7 +40,7 @@ export interface WriteResult {
  * removed and every file it replaced is put back: the disk is as it was before.
  */
 export async function writeProject(fs: FsLike, request: WriteRequest): Promise<WriteResult> {
-  const { targetDir, files, signal } = request;
+  const { targetDir, signal } = request;
   const undo: (() => Promise<void>)[] = [];
   const checkAbort = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -45,7 +49,9 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     checkAbort();
     const exists = await pathExists(fs, targetDir);
     if (!exists && request.target.kind !== "missing") throw new UserError(`${targetDir} disappeared while generating`);
-    if (exists) await checkConflicts(fs, targetDir, files, request.force);
+    if (exists) await checkConflicts(fs, targetDir, request.files, request.force);
+    // What is written: the rendered files, with kept files (.env) that exist merged or left out.
+    const { files, kept } = exists ? await mergeKeptFiles(fs, targetDir, request.files) : { files: request.files, kept: [] };
 
     // Create missing ancestors of the target (remembered, so a rollback removes them).
     await makeDirs(fs, path.dirname(targetDir), undo);
@@ -65,7 +71,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
       await fs.rename(staging, targetDir);
       undo.push(() => fs.rm(targetDir, { recursive: true, force: true }));
       await fs.rm(`${staging}.backup`, { recursive: true, force: true });
-      return { written, replaced: [] };
+      return { written, replaced: [], kept: [] };
     }
 
     const backup = `${staging}.backup`;
@@ -98,11 +104,32 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     await request.finish?.();
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(backup, { recursive: true, force: true });
-    return { written, replaced };
+    return { written, replaced: replaced.filter((p) => !kept.some((k) => k.path === p)), kept };
   } catch (error) {
     await rollback(undo);
     throw explain(error, targetDir);
   }
+}
+
+/**
+ * Kept files (`keep` in the manifest) that already exist: one with nothing missing is dropped
+ * from the files to write; one that lacks keys is written as its own bytes plus those keys,
+ * with its own mode.
+ */
+async function mergeKeptFiles(fs: FsLike, targetDir: string, files: FileMap): Promise<{ files: FileMap; kept: KeptFile[] }> {
+  const result = new Map(files);
+  const kept: KeptFile[] = [];
+  for (const file of files.values()) {
+    if (!file.keep) continue;
+    const dest = path.join(targetDir, file.path);
+    if (!(await pathExists(fs, dest))) continue;
+    const existing = (await fs.readFile(dest)).toString("utf8");
+    const merged = appendMissingKeys(existing, file.content.toString("utf8"));
+    kept.push({ path: file.path, appended: merged.appended });
+    if (merged.appended.length === 0) result.delete(file.path);
+    else result.set(file.path, { ...file, content: Buffer.from(merged.content, "utf8"), mode: (await fs.lstat(dest)).mode & 0o777 });
+  }
+  return { files: result, kept };
 }
 
 /** A place we may not write to is bad input (exit 2); other system errors pass through. */

@@ -32,7 +32,7 @@ describe.each(variantsOf(manifest))("fastify $orm on Node $node with $pm", (opti
 
   beforeAll(async () => {
     const cwd = tempDir();
-    const r = await runCli(["svc-ts", "--yes", "--no-install", "--no-git", "--json", "--stack", "fastify", ...optionFlags(options)], { cwd });
+    const r = await runCli(["svc-ts", "--yes", "--no-install", "--json", "--stack", "fastify", ...optionFlags(options)], { cwd });
     expect(r.exitCode, r.stderr).toBe(0);
     json = JSON.parse(r.stdout);
     dir = path.join(cwd, "svc-ts");

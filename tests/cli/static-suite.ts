@@ -1,10 +1,12 @@
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import ts from "typescript";
 import { expect, it } from "vitest";
-import { listTree } from "../helpers/cli.js";
-import { composeErrors, finalUser, hadolintErrors, missingCopySources } from "../helpers/static.js";
+import { parse as parseYaml } from "yaml";
+import { listTree, tempDir } from "../helpers/cli.js";
+import { generatedSecrets } from "../helpers/secrets.js";
+import { composeErrors, finalUser, hadolintErrors, missingCopySources, readDockerfile } from "../helpers/static.js";
 
 export interface GeneratedProject {
   readonly dir: string;
@@ -14,25 +16,77 @@ export interface GeneratedProject {
 
 /**
  * The checks every generated project must pass, whatever its stack: secrets stay in .env
- * (0600) and init_db.sql, Compose validates and publishes on loopback, Dockerfiles lint clean,
+ * (0600) and out of commits and images, Compose validates and publishes on loopback, Dockerfiles lint clean,
  * run as app-user (uid 1001) and copy only what exists, JSON files parse.
  * Call inside a describe whose beforeAll fills `project()`.
  */
 export function commonProjectChecks(project: () => GeneratedProject, webPort: number): void {
   const file = (p: string) => readFileSync(path.join(project().dir, p), "utf8");
 
-  it("keeps the password in .env (0600) and init_db.sql only, and ignores .env for git and Docker", () => {
+  it("keeps both generated passwords in .env (0600) only: no other file, no commit, not --json", async () => {
     const { dir, json } = project();
-    const password = /^DB_PASSWORD=(.+)$/m.exec(file(".env"))?.[1] ?? "";
-    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/); // 24 random bytes, URL-safe
+    const secrets = generatedSecrets(dir);
+    expect(new Set(secrets).size).toBe(secrets.length); // the superuser's password is not the service's
     expect(statSync(path.join(dir, ".env")).mode & 0o777).toBe(0o600);
-    expect(file("sql/init_db.sql")).toContain(`PASSWORD '${password}'`);
-    for (const f of listTree(dir).filter((p) => ![".env", "sql/init_db.sql"].includes(p))) {
-      expect(file(f), f).not.toContain(password);
-    }
-    expect(JSON.stringify(json)).not.toContain(password);
     expect(file(".gitignore")).toMatch(/^\.env$/m);
     expect(file(".dockerignore")).toMatch(/^\.env$/m);
+    const git = (args: string[]) => execa("git", args, { cwd: dir, reject: false }).then((r) => String(r.stdout));
+    expect((await git(["ls-files"])).split("\n")).not.toContain(".env");
+    const commits = (await git(["rev-list", "--all"])).split("\n").filter(Boolean);
+    expect(commits.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      expect(listTree(dir).filter((f) => file(f).includes(secret))).toEqual([".env"]);
+      expect(await git(["grep", "-l", "-F", "-e", secret, ...commits])).toBe("");
+      expect(JSON.stringify(json)).not.toContain(secret);
+    }
+  });
+
+  it("builds no secret into an image: init_db.sql reads DB_PASSWORD at run time, no build argument, no .env copied", () => {
+    const initDb = file("sql/init_db.sql");
+    expect(initDb).toMatch(/^\\getenv db_password DB_PASSWORD$/m);
+    // Never destructive, never more than the service needs (the e2e tier checks the role itself).
+    expect(initDb).not.toMatch(/\bDROP\b/);
+    expect(initDb).not.toMatch(/(?<!NO)(SUPERUSER|CREATEROLE|REPLICATION|BYPASSRLS)\b/);
+    for (const dockerfile of ["Dockerfile", "sql/db.Dockerfile"]) {
+      const instructions = readDockerfile(path.join(project().dir, dockerfile));
+      expect(instructions.filter((i) => i.keyword === "ARG" || /\.env\b|password|secret/i.test(i.args)), dockerfile).toEqual([]);
+    }
+    const compose = parseYaml(file("docker-compose.yml")) as { services: Record<string, { build?: unknown; environment?: Record<string, string> }> };
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(JSON.stringify(service.build ?? {}), `${name}: build`).not.toMatch(/args|secret|password/i);
+    }
+    // Each password reaches only the container that needs it, from .env at run time.
+    expect(compose.services.db?.environment).toMatchObject({ POSTGRES_PASSWORD: "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}", DB_PASSWORD: "${DB_PASSWORD:?set DB_PASSWORD in .env}" });
+    expect(compose.services.web?.environment?.POSTGRES_PASSWORD).toBe("");
+  });
+
+  it("`make db` hands psql the password from .env (quoted or not) or the environment, never on a command line", async () => {
+    const { dir } = project();
+    const [password] = generatedSecrets(dir);
+    const awkward = "p@ss:w/rd%25#frag?x=1 'q'";
+    const cases: [string, Record<string, string>, string][] = [
+      [file(".env"), {}, password!],
+      [file(".env").replace(/^DB_PASSWORD=.*$/m, `DB_PASSWORD="${awkward}"`), {}, awkward],
+      [file(".env").replace(/^DB_PASSWORD=.*$/m, "DB_PASSWORD='single#quoted'"), {}, "single#quoted"],
+      [file(".env"), { DB_PASSWORD: "from-the-environment" }, "from-the-environment"],
+    ];
+    for (const [envFile, env, expected] of cases) {
+      const work = tempDir("svc-make-db-");
+      const bin = path.join(work, "bin");
+      mkdirSync(bin);
+      // A stand-in psql that records what it was given.
+      writeFileSync(path.join(bin, "psql"), '#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD.argv"\nprintf "%s" "$DB_PASSWORD" > "$RECORD.password"\n', { mode: 0o755 });
+      writeFileSync(path.join(work, "Makefile"), file("Makefile"));
+      writeFileSync(path.join(work, ".env"), envFile);
+      const r = await execa("make", ["db"], { cwd: work, reject: false, env: { ...env, PATH: `${bin}:${process.env.PATH}`, RECORD: path.join(work, "psql") }, extendEnv: false });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const argv = readFileSync(path.join(work, "psql.argv"), "utf8");
+      expect(argv).toContain("--file=sql/init_db.sql");
+      expect(argv).not.toContain(expected);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(expected);
+      expect(readFileSync(path.join(work, "psql.password"), "utf8")).toBe(expected);
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("has a docker-compose.yml valid against the Compose schema, publishing on 127.0.0.1 only", () => {

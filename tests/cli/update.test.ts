@@ -139,7 +139,7 @@ describe("create-svc-app update: every row of the update table", () => {
     expect(read(dir, "deps.txt")).toBe("aardvark\nalpha\nbeta\ngamma\n");
     expect(read(dir, "demo.lock")).toBe("# generated from deps.txt\naardvark (locked)\nalpha (locked)\nbeta (locked)\ngamma (locked)\n");
     // .env: the user's bytes, then the new key; the password everywhere is still the project's own.
-    expect(read(dir, ".env")).toBe(`${envBefore}LOG_LEVEL=info\n`);
+    expect(read(dir, ".env")).toBe(`${envBefore}# Added by create-svc-app update: settings the template has that this file lacked.\nLOG_LEVEL=info\n`);
     expect(statSync(path.join(dir, ".env")).mode & 0o777).toBe(0o600);
     expect(read(dir, "sql/init.sql")).toContain(`PASSWORD '${password}'`);
 

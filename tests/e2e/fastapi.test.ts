@@ -5,6 +5,7 @@ import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
+import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
 // PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
@@ -26,6 +27,11 @@ const machinePython = (await sh("python3", ["-c", "import sys; print('%d.%d' % s
 
 const timings = new Timings();
 afterAll(() => timings.print("FastAPI e2e step times"));
+let passwordServer: PasswordPostgres | undefined;
+beforeAll(async () => {
+  if (missing.length === 0) passwordServer = await PasswordPostgres.start();
+});
+afterAll(() => passwordServer?.stop());
 
 describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi with %s", (orm) => {
   const { dbName, dbUser } = uniqueDbNames(orm.slice(0, 6));
@@ -60,13 +66,12 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
     expect(packages.trim()).toBe("ok");
   });
 
-  it("3. sql/init_db.sql runs with psql as the Postgres image would, creating the database and role", async () => {
-    await timings.time(variant, "init_db.sql", () => psql(["-f", "sql/init_db.sql"], dir));
-    expect(await psql(["-c", `SELECT rolsuper FROM pg_roles WHERE rolname = '${dbUser}'`], dir)).toBe("t");
-    expect(await psql(["-c", `SELECT 1 FROM pg_database WHERE datname = '${dbName}'`], dir)).toBe("1");
+  it("3. `make db` applies sql/init_db.sql: the database and a least-privilege role with the password from .env", async () => {
+    await timings.time(variant, "make db", () => makeDb(dir, env));
+    await expectLeastPrivilege(dir, dbName, dbUser);
   });
 
-  it("4. alembic upgrade head, downgrade base and upgrade head again", async () => {
+  it("4. alembic upgrade head, downgrade base and upgrade head again; `make db` again keeps the data", async () => {
     const hasItems = () => psql(["-c", "SELECT to_regclass('public.items') IS NOT NULL"], dir, dbName);
     await timings.time(variant, "migrations", async () => {
       await poetry(["run", "alembic", "upgrade", "head"]);
@@ -76,6 +81,7 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
       await poetry(["run", "alembic", "upgrade", "head"]);
       expect(await hasItems()).toBe("t");
     });
+    await expectInitDbKeepsData(dir, dbName, dbUser, env);
   });
 
   it("5. the project's own tests pass with `make test`", async () => {
@@ -107,5 +113,10 @@ describe.skipIf(missing.length > 0).each(["sqlalchemy", "sqlmodel"])("fastapi wi
 
   it("9. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
     await service.outageAndStop();
+  });
+
+  it("10. with a password holding @:/%#? on a server that checks it: `make db`, `make migrate` and `make test` connect", async () => {
+    await timings.time(variant, "awkward password", () =>
+      expectAwkwardPasswordWorks(dir, passwordServer!, dbName, dbUser, [["make", "migrate"], ["make", "test"]], env));
   });
 });

@@ -7,6 +7,7 @@ import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, 
 import { ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
+import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
 // and the app itself all run on it, as they would for a user of that version.
@@ -22,6 +23,11 @@ const env = { PATH: `${nodeBin}:${path.join(import.meta.dirname, "..", "..", "sc
 
 const timings = new Timings();
 afterAll(() => timings.print(`Fastify e2e step times (Node ${NODE})`));
+let passwordServer: PasswordPostgres | undefined;
+beforeAll(async () => {
+  if (missing.length === 0) passwordServer = await PasswordPostgres.start();
+});
+afterAll(() => passwordServer?.stop());
 
 const variants = [
   { orm: "drizzle", pm: "npm" },
@@ -58,12 +64,12 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     await expectSecretKept(dir, r.stdout + r.stderr);
   });
 
-  it("2. sql/init_db.sql runs with psql as the Postgres image would", async () => {
-    await psql(["-f", "sql/init_db.sql"], dir);
-    expect(await psql(["-c", `SELECT rolsuper FROM pg_roles WHERE rolname = '${dbUser}'`], dir)).toBe("t");
+  it("2. `make db` applies sql/init_db.sql: the database and a least-privilege role with the password from .env", async () => {
+    await makeDb(dir, env);
+    await expectLeastPrivilege(dir, dbName, dbUser);
   });
 
-  it("3. migrations run up (and down and up again where the ORM migrates down: TypeORM, Kysely)", async () => {
+  it("3. migrations run up (and down and up again where the ORM migrates down: TypeORM, Kysely); `make db` again keeps the data", async () => {
     const hasItems = () => psql(["-c", "SELECT to_regclass('public.items') IS NOT NULL"], dir, dbName);
     const scripts = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).scripts as Record<string, string>;
     expect("migrate:down" in scripts).toBe(orm !== "drizzle"); // drizzle-kit has no down migrations
@@ -76,6 +82,7 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
       await run(["run", "migrate"]);
       expect(await hasItems()).toBe("t");
     });
+    await expectInitDbKeepsData(dir, dbName, dbUser, env);
   });
 
   it("4. tsc (strict) and biome are clean", async () => {
@@ -94,13 +101,10 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
     await run(["run", "build"]);
     const port = await freePort();
     // The app reaches Postgres through a relay the test can cut (step 8); the environment wins over .env.
-    const url = new URL(/^DATABASE_URL=(.+)$/m.exec(readFileSync(path.join(dir, ".env"), "utf8"))![1]!);
-    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) => {
-      url.port = String(dbPort);
-      return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: url.toString() } as Record<string, string>, port,
-      });
-    }));
+    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) =>
+      startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DB_PORT: String(dbPort) } as Record<string, string>, port,
+      })));
   });
 
   it("7. bad input is a 4xx JSON error, never a 500, and the table holds exactly what valid requests wrote", async () => {
@@ -109,5 +113,10 @@ describe.skipIf(missing.length > 0).each(variants)("fastify with $orm and $pm on
 
   it("8. with the database gone /health answers 503 JSON and the process stays up; it recovers by itself", async () => {
     await service.outageAndStop();
+  });
+
+  it("9. with a password holding @:/%#? on a server that checks it: `make db`, `make migrate` and `make test` connect", async () => {
+    await timings.time(variant, "awkward password", () =>
+      expectAwkwardPasswordWorks(dir, passwordServer!, dbName, dbUser, [["make", "migrate"], ["make", "test"]], env));
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { execa, type Options } from "execa";
 import { tailLines } from "../../src/steps/runner.js";
+import { generatedSecrets } from "../helpers/secrets.js";
 
 export const CI = Boolean(process.env.CI) && !["0", "false"].includes(String(process.env.CI).toLowerCase());
 export const PG = { host: "127.0.0.1", port: "5432", user: "postgres" };
@@ -19,9 +20,9 @@ export async function sh(file: string, args: string[], options: Options & { cwd:
   return output;
 }
 
-/** psql against the local server as the superuser, stopping at the first error. */
-export function psql(args: string[], cwd: string, database = "postgres"): Promise<string> {
-  return sh("psql", ["-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--no-password", "-h", PG.host, "-p", PG.port, "-U", PG.user, "-d", database, "-qAt", ...args], { cwd });
+/** psql against the local server (as the superuser unless `user` says otherwise), stopping at the first error. */
+export function psql(args: string[], cwd: string, database = "postgres", user = PG.user): Promise<string> {
+  return sh("psql", ["-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--no-password", "-h", PG.host, "-p", PG.port, "-U", user, "-d", database, "-qAt", ...args], { cwd });
 }
 
 /** A database name and role unique to this run, so runs never collide and cleanup is exact. */
@@ -71,16 +72,19 @@ export class Timings {
 }
 
 /**
- * The generated password must stay in .env and sql/init_db.sql: not in what the CLI printed,
- * and not anywhere in the first git commit (which must not hold .env).
+ * The generated passwords live in .env only: not in what the CLI printed, in no commit (of any
+ * branch), and in no other file of the project (installed dependencies and .git aside).
  */
 export async function expectSecretKept(dir: string, printed: string): Promise<void> {
-  const { readFileSync } = await import("node:fs");
-  const password = /^DB_PASSWORD=(.+)$/m.exec(readFileSync(`${dir}/.env`, "utf8"))?.[1] ?? "";
-  if (password.length < 24) throw new Error("no generated password in .env");
-  if (printed.includes(password)) throw new Error("the CLI printed the database password");
   const tracked = (await sh("git", ["ls-files"], { cwd: dir })).split("\n");
   if (tracked.includes(".env")) throw new Error(".env is in the first commit");
-  const grep = await execa("git", ["grep", "-l", "-F", password, "HEAD", "--", ".", ":!sql/init_db.sql"], { cwd: dir, reject: false });
-  if (String(grep.stdout).trim()) throw new Error(`the password is committed in: ${grep.stdout}`);
+  const commits = (await sh("git", ["rev-list", "--all"], { cwd: dir })).split("\n").filter(Boolean);
+  if (commits.length === 0) throw new Error("the git step made no commit");
+  for (const secret of generatedSecrets(dir)) {
+    if (printed.includes(secret)) throw new Error("the CLI printed a generated password");
+    const grep = await execa("git", ["grep", "-l", "-F", "-e", secret, ...commits], { cwd: dir, reject: false });
+    if (String(grep.stdout).trim()) throw new Error(`a generated password is committed in: ${grep.stdout}`);
+    const files = await execa("grep", ["-rlF", "--exclude-dir=.git", "--exclude-dir=node_modules", "--exclude-dir=.venv", "-e", secret, "."], { cwd: dir, reject: false });
+    if (String(files.stdout).trim() !== "./.env") throw new Error(`a generated password is in files other than .env: ${files.stdout}`);
+  }
 }

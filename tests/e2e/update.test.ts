@@ -2,7 +2,8 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runCli, tempDir } from "../helpers/cli.js";
-import { CI, dropDatabaseAndRole, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
+import { CI, dropDatabaseAndRole, missingPrerequisites, sh, Timings, uniqueDbNames } from "./harness.js";
+import { makeDb } from "./database.js";
 
 // `create-svc-app update` on a real FastAPI project: made from an older version of the template,
 // changed by its user, updated to the current template, then installed, migrated and tested.
@@ -86,10 +87,10 @@ describe.skipIf(missing.length > 0)("update: an older FastAPI project, changed b
     expect(readFileSync(path.join(dir, "app", "answer.py"), "utf8")).toContain("ANSWER = 42");
   });
 
-  it("3. the updated project installs, creates its database, migrates and passes its own tests", async () => {
+  it("3. the updated project installs, creates its database (make db), migrates and passes its own tests", async () => {
     await timings.time("fastapi", "poetry install", () => sh("poetry", ["install"], { cwd: dir, env }));
     expect((await sh("poetry", ["run", "python", "-c", "import sqlmodel; print('ok')"], { cwd: dir, env })).trim()).toBe("ok");
-    await psql(["-f", "sql/init_db.sql"], dir);
+    await timings.time("fastapi", "make db", () => makeDb(dir, env));
     await timings.time("fastapi", "make migrate", () => sh("make", ["migrate"], { cwd: dir, env }));
     const out = await timings.time("fastapi", "make test", () => sh("make", ["test"], { cwd: dir, env }));
     expect(out).toMatch(/\d+ passed/);

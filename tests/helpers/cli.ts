@@ -28,12 +28,13 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), timedOut: result.timedOut };
 }
 
-/** Every file under dir as a sorted list of relative paths (folders implied). */
+/** Every file under dir (the .git folder aside) as a sorted list of relative paths (folders implied). */
 export function listTree(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     for (const name of readdirSync(path.join(dir, rel))) {
       const p = rel ? `${rel}/${name}` : name;
+      if (p === ".git") continue;
       if (lstatSync(path.join(dir, p)).isDirectory()) walk(p);
       else out.push(p);
     }

@@ -31,6 +31,8 @@ describe("manifest validation", () => {
     [{ layers: [{ source: "b", when: { orm: "gamma" } }] }, 'layers[0].when.orm "gamma" is not a choice of option orm'],
     [{ install: [[]] }, "install[0] must name a program"],
     [{ health: undefined }, "health must be an object"],
+    [{ keep: ".env" }, "keep must be an array"],
+    [{ keep: ["../.env"] }, "keep[0] must be a relative path inside the folder"],
   ])("rejects %j naming the file and field", (override, message) => {
     expect(() => parse(demoManifest(override))).toThrowError(TemplateError);
     expect(() => parse(demoManifest(override))).toThrowError(`templates/demo/template.json: ${message}`);

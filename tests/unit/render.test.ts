@@ -3,7 +3,7 @@ import { TemplateError } from "../../src/errors.js";
 import { renderTemplate } from "../../src/render/render.js";
 import { demoAnswers, demoTemplate, sourceFile } from "../helpers/template.js";
 
-const secrets = { dbPassword: "s3cret-password-value-xyz" };
+const secrets = { dbPassword: "s3cret-password-value-xyz", postgresPassword: "superuser-s3cret-value-abc" };
 const render = (template = demoTemplate(), answers = demoAnswers()) =>
   renderTemplate({ template, answers, secrets, generatorVersion: "9.9.9" });
 const text = (files: ReturnType<typeof render>, p: string) => files.get(p)?.content.toString("utf8");

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planUpdate, type Version } from "../../src/update/plan.js";
 import { recoverSecret } from "../../src/update/record.js";
-import { appendMissingKeys } from "../../src/write/user-state.js";
 import type { FileMap } from "../../src/render/render.js";
 
 const v = (text: string, mode = 0o644): Version => ({ content: Buffer.from(text), mode });
@@ -42,7 +41,7 @@ describe("planUpdate: one rule per row of the update table", () => {
 
   it(".env is never replaced: new keys appended, nothing created", () => {
     const p = plan({}, { ".env": "A=mine\n" }, { ".env": "A=theirs\nB=2\n", "sub/.env": "X=1\n" });
-    expect([p[".env"]!.status, p[".env"]!.write?.content.toString()]).toEqual(["updated", "A=mine\nB=2\n"]);
+    expect([p[".env"]!.status, p[".env"]!.write?.content.toString()]).toEqual(["updated", "A=mine\n# Added by create-svc-app update: settings the template has that this file lacked.\nB=2\n"]);
     expect([p["sub/.env"]!.status, p["sub/.env"]!.write]).toEqual(["unchanged", undefined]);
   });
 
@@ -50,13 +49,6 @@ describe("planUpdate: one rule per row of the update table", () => {
     expect(plan({ l: "b\n" }, { l: "b\n" }, { l: "t\n" }, ["l"]).l).toMatchObject({ status: "updated", regenerate: true, write: v("t\n") });
     expect(plan({ l: "b\n" }, { l: "o\n" }, { l: "t\n" }, ["l"]).l).toMatchObject({ status: "updated", regenerate: true, write: v("o\n") });
     expect(plan({ l: "b\n" }, { l: "o\n" }, { l: "b\n" }, ["l"]).l).toMatchObject({ status: "kept" });
-  });
-});
-
-describe("appendMissingKeys", () => {
-  it("keeps the user's bytes and appends only the keys they lack", () => {
-    expect(appendMissingKeys("# mine\nA=1\nexport B=2", "A=x\nB=y\nC=3\n# comment\nD=4\n")).toEqual({ text: "# mine\nA=1\nexport B=2\nC=3\nD=4\n", added: ["C", "D"] });
-    expect(appendMissingKeys("A=1\n", "A=2\n")).toEqual({ text: "A=1\n", added: [] });
   });
 });
 

@@ -1,47 +1,68 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/core/config.js";
+import { ConfigError, databaseUrl, loadConfig } from "../src/core/config.js";
 
-const DATABASE_URL = "postgres://user:secret@localhost:5432/app";
+const DB = { DB_NAME: "app", DB_USER: "user", DB_PASSWORD: "secret" };
 
 describe("loadConfig", () => {
   it("reads a valid environment, with defaults", () => {
-    expect(loadConfig({ DATABASE_URL })).toEqual({
+    expect(loadConfig(DB)).toEqual({
       env: "development",
       logLevel: "info",
       host: "127.0.0.1",
       port: 3000,
-      databaseUrl: DATABASE_URL,
+      databaseUrl: "postgres://user:secret@localhost:5432/app",
     });
   });
 
   it("prefers PORT over WEB_PORT", () => {
-    expect(loadConfig({ DATABASE_URL, WEB_PORT: "4000" }).port).toBe(4000);
-    expect(loadConfig({ DATABASE_URL, WEB_PORT: "4000", PORT: "5000" }).port).toBe(5000);
+    expect(loadConfig({ ...DB, WEB_PORT: "4000" }).port).toBe(4000);
+    expect(loadConfig({ ...DB, WEB_PORT: "4000", PORT: "5000" }).port).toBe(5000);
   });
 
   it.each([
-    [{}, "Invalid configuration: DATABASE_URL is required"],
-    [{ DATABASE_URL: "" }, "Invalid configuration: DATABASE_URL is required"],
-    [{ DATABASE_URL: "mysql://u:p@h/db" }, "DATABASE_URL must be a URL like postgres://"],
-    [{ DATABASE_URL: "not a url" }, "DATABASE_URL must be a URL like postgres://"],
-    [{ DATABASE_URL, WEB_PORT: "http" }, "WEB_PORT"],
+    [
+      {},
+      "Invalid configuration: DB_NAME is required; DB_USER is required; DB_PASSWORD is required",
+    ],
+    [{ ...DB, DB_PASSWORD: "" }, "Invalid configuration: DB_PASSWORD is required"],
+    [{ ...DB, DB_NAME: "  " }, "Invalid configuration: DB_NAME is required"],
+    [{ ...DB, DB_PORT: "postgres" }, "DB_PORT"],
+    [{ ...DB, WEB_PORT: "http" }, "WEB_PORT"],
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
 
+describe("databaseUrl", () => {
+  it("keeps any password intact: the URL parses back to exactly the parts it was built from", () => {
+    const password = "p@ss:w/rd%41#frag?q=1 &é'\"";
+    const url = new URL(
+      databaseUrl({ host: "db", port: 5433, name: "app", user: "u@x", password }),
+    );
+    expect(decodeURIComponent(url.password)).toBe(password);
+    expect(decodeURIComponent(url.username)).toBe("u@x");
+    expect([url.hostname, url.port, url.pathname, url.search, url.hash]).toEqual([
+      "db",
+      "5433",
+      "/app",
+      "",
+      "",
+    ]);
+  });
+});
+
 describe("start-up", () => {
-  it("exits 1 with one clear line when DATABASE_URL is missing", () => {
-    const { DATABASE_URL: _unset, ...env } = process.env;
+  it("exits 1 with one clear line when DB_PASSWORD is missing", () => {
+    const { DB_PASSWORD: _unset, ...env } = { ...process.env, ...DB };
     const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
       env,
       encoding: "utf8",
       timeout: 20_000,
     });
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe("Invalid configuration: DATABASE_URL is required");
+    expect(result.stderr.trim()).toBe("Invalid configuration: DB_PASSWORD is required");
     expect(result.stdout).toBe("");
   });
 });

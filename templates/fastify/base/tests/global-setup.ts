@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { loadConfig } from "../src/core/config.js";
 import { migrateUp } from "../src/db/migrator.js";
 
 declare module "vitest" {
@@ -13,13 +14,13 @@ declare module "vitest" {
 /**
  * Creates a database of its own for this run (unique name, so parallel runs and the dev data
  * never meet), migrates it, hands its URL to the tests and drops it at the end.
- * The server and credentials come from DATABASE_URL (.env): `make up` or any local Postgres
- * where sql/init_db.sql has been run.
+ * The server and credentials come from the DB_* settings (the environment, then .env): `make up`
+ * or any local Postgres where `make db` has been run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (process.env.DATABASE_URL === undefined && existsSync(".env")) process.loadEnvFile(".env");
-  const baseUrl = process.env.DATABASE_URL;
-  if (!baseUrl) throw new Error("DATABASE_URL is not set: copy .env.example to .env");
+  // The environment wins over .env, as for the app.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const baseUrl = loadConfig(process.env).databaseUrl;
 
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   const testUrl = new URL(baseUrl);

@@ -7,22 +7,11 @@ export class ConfigError extends Error {
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
-const postgresUrl = z
-  .string({
-    error: (issue) => (issue.input === undefined ? "is required" : "must be a string"),
-  })
-  .trim()
-  .min(1, "is required")
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (
-        (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== ""
-      );
-    } catch {
-      return false;
-    }
-  }, "must be a URL like postgres://user:password@host:5432/database");
+// No defaults for the database and its credentials: a service that silently talks to the wrong
+// database is worse than one that refuses to start.
+const text = z.string({
+  error: (issue) => (issue.input === undefined ? "is required" : "must be a string"),
+});
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -32,14 +21,37 @@ const EnvSchema = z.object({
   // PORT is what containers and platforms set; WEB_PORT is the shared .env key for local runs.
   PORT: port.optional(),
   WEB_PORT: port.default(3000),
-  DATABASE_URL: postgresUrl,
+  DB_HOST: z.string().trim().min(1).default("localhost"),
+  DB_PORT: port.default(5432),
+  DB_NAME: text.trim().min(1, "is required"),
+  DB_USER: text.trim().min(1, "is required"),
+  // Used as written, never trimmed: any character may be part of a password.
+  DB_PASSWORD: text.min(1, "is required"),
 });
+
+export interface DatabaseSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * The connection URL, built from its parts with each one percent-encoded, so a password holding
+ * `@`, `:`, `/`, `%`, `#` or `?` reaches the server as it was written.
+ */
+export function databaseUrl({ host, port, name, user, password }: DatabaseSettings): string {
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPart}:${port}/${encodeURIComponent(name)}`;
+}
 
 export interface Config {
   readonly env: "development" | "test" | "production";
   readonly logLevel: string;
   readonly host: string;
   readonly port: number;
+  /** Built from DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD; it holds the password. */
   readonly databaseUrl: string;
 }
 
@@ -58,6 +70,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: values.LOG_LEVEL,
     host: values.HOST,
     port: values.PORT ?? values.WEB_PORT,
-    databaseUrl: values.DATABASE_URL,
+    databaseUrl: databaseUrl({
+      host: values.DB_HOST,
+      port: values.DB_PORT,
+      name: values.DB_NAME,
+      user: values.DB_USER,
+      password: values.DB_PASSWORD,
+    }),
   });
 }
