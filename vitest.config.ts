@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Three tiers (see README): unit and cli run in `pnpm test`, e2e in `pnpm test:e2e`.
+// Four tiers (see README): unit and cli run in `pnpm test`, e2e in `pnpm test:e2e`, boot in `pnpm test:boot`.
 export default defineConfig({
   test: {
     projects: [
@@ -13,6 +13,18 @@ export default defineConfig({
           testTimeout: 900_000,
           hookTimeout: 900_000,
           // Variants install real dependencies: one at a time on a 2-core machine.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "boot",
+          include: ["tests/boot/**/*.test.ts"],
+          // Sets up the container engine and the stand-in base images (scripts/boot/setup.sh).
+          globalSetup: ["tests/boot/engine-setup.ts"],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+          // Image builds on a 2-core machine: one variant at a time.
           fileParallelism: false,
         },
       },

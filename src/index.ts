@@ -31,8 +31,10 @@ const defaultIo = (): Io => ({
 export async function run(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // SIGHUP too (the terminal closed): a step's programs run in their own process group, so
+  // the terminal's hang-up reaches only us, and we stop them.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.on(signal, onSignal);
   const json = argv.includes("--json");
   const ciEnv = io.env.CI !== undefined && !["", "0", "false"].includes(io.env.CI.toLowerCase());
   const interactive = !json && !ciEnv && Boolean(io.stdin.isTTY && io.stdout.isTTY);
@@ -46,8 +48,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
   } catch (error) {
     return report(error, reporter, json ? io.stdout : undefined);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
   }
 }
 

@@ -30,6 +30,10 @@ export function createReporter(output: Writable, errors: Writable, fancy: boolea
       task: (label) => {
         const spin = clack.spinner({ output, indicator: "timer" });
         spin.start(label);
+        // The spinner puts the terminal in raw mode and answers Ctrl-C with process.exit(0): the
+        // step's programs (a whole image build) would go on and the exit code would say success.
+        // In cooked mode Ctrl-C is a SIGINT again: the step is stopped and the CLI exits 130.
+        if (process.stdin.isTTY) process.stdin.setRawMode(false);
         return { done: (m) => spin.stop(m), fail: (m) => spin.error(m) };
       },
     };

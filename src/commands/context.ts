@@ -18,7 +18,7 @@ export interface Io {
 /** What `run()` sets up once and hands to the command it dispatches to. */
 export interface CommandContext {
   readonly io: Io;
-  /** Aborted on SIGINT/SIGTERM. */
+  /** Aborted on SIGINT, SIGTERM or SIGHUP. */
   readonly signal: AbortSignal;
   /** --json: stdout carries only the result object. */
   readonly json: boolean;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
+import { standinBin } from "../helpers/standins.js";
 import { TerminalSession } from "../helpers/tmux.js";
 
 let session: TerminalSession | undefined;
@@ -73,6 +74,23 @@ describe("signals while a prompt waits", () => {
     expect(await session.exitCode()).toBe(130);
     expect(await session.screen()).toMatch(/Cancelled/);
     expect(snapshotDir(cwd)).toEqual(before);
+  });
+});
+
+describe("Ctrl-C typed in the terminal while a step runs", () => {
+  it("stops the step's program, says so, keeps the project and exits 130", async () => {
+    const cwd = tempDir();
+    const s = standinBin(["poetry"]);
+    // The stand-in poetry first on PATH (set in the command: tmux keeps its own PATH for the pane).
+    session = await TerminalSession.start(`env PATH=${s.bin}:/usr/bin:/bin ${process.execPath} ${cliPath} busy-api --yes --no-git`, cwd, { STANDIN_LOG: s.log, STANDIN_POETRY: "hang" });
+    await session.waitFor(/Installing dependencies/);
+    for (let i = 0; i < 100 && s.calls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const poetry = s.calls()[0]!;
+    await session.keys(["C-c"]);
+    expect(await session.exitCode(), await session.screen()).toBe(130);
+    expect(await session.screen()).toMatch(/Interrupted during install; the project is complete and kept in/);
+    expect(() => process.kill(poetry.pid, 0)).toThrow(); // the stand-in poetry is gone
+    expect(existsSync(path.join(cwd, "busy-api", "pyproject.toml"))).toBe(true);
   });
 });
 

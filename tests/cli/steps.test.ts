@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { createServer } from "node:http";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { cliPath, runCli, tempDir } from "../helpers/cli.js";
@@ -79,13 +80,13 @@ describe("post steps: install and git", () => {
     expect(await git(path.join(cwd, "my-api"), ["log", "-1", "--format=%an <%ae>"])).toBe("create-svc-app <create-svc-app@localhost.invalid>");
   });
 
-  it("Ctrl-C during install stops the child, names the step, keeps the project and exits 130", async () => {
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)("%s during install stops the child, names the step, keeps the project and exits 130", async (signal) => {
     const cwd = tempDir();
     const s = standinBin(["poetry"]);
     const child = execa(process.execPath, [cliPath, ...base, "--yes", "--no-git"], { cwd, reject: false, env: { ...s.env, CI: "true", STANDIN_POETRY: "hang" } });
     for (let i = 0; i < 100 && s.calls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     const poetry = s.calls()[0]!;
-    child.kill("SIGINT");
+    child.kill(signal);
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(String(r.stderr)).toContain("Interrupted during install; the project is complete and kept in");
@@ -99,8 +100,9 @@ describe("post steps: boot with Docker Compose", () => {
     const cwd = tempDir();
     const s = standinBin(["docker"]);
     const port = await freePort();
+    // The machine's own Postgres may hold .env's DB_PORT (5432): the environment moves it, as a user would.
     const r = await runCli([...base, "--yes", "--no-install", "--no-git", "--boot", "--json", ...extra], {
-      cwd, env: { ...s.env, STANDIN_DOCKER: mode, WEB_PORT: String(port), ...env }, timeout: 60_000,
+      cwd, env: { ...s.env, STANDIN_DOCKER: mode, WEB_PORT: String(port), DB_PORT: String(await freePort()), ...env }, timeout: 60_000,
     });
     const dir = path.join(cwd, "my-api");
     // Stop whatever the stand-in started, like a user would.
@@ -145,6 +147,23 @@ describe("post steps: boot with Docker Compose", () => {
     expect(step.message).toBe("docker compose up exited with code 1");
     expect(step.output).toContain("did not complete successfully");
     expect(step.output).toContain("stand-in log line");
+  });
+
+  it("a published port that another program holds is named before anything starts, not waited on", async () => {
+    // A server that would even answer /health: without the check, the boot would call it healthy.
+    const holder = createServer((_req, res) => res.end('{"status":"ok"}'));
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const held = (holder.address() as { port: number }).port;
+    try {
+      const { r, calls } = await boot("ok", [], { WEB_PORT: String(held) });
+      expect(r.exitCode).toBe(1);
+      expect(json(r.stdout).steps[0]!.message).toBe(
+        `port 127.0.0.1:${held} (WEB_PORT) is already in use by another program; set WEB_PORT in .env to a free port, then run: cd my-api && docker compose up --build -d`,
+      );
+      expect(calls).toEqual(["compose version", "info --format {{.ServerVersion}}"]);
+    } finally {
+      holder.close();
+    }
   });
 
   it("a service that never turns healthy times out with the last status and the logs", async () => {

@@ -11,7 +11,9 @@ export class TerminalSession {
   static async start(command: string, cwd: string, env: Record<string, string> = {}): Promise<TerminalSession> {
     const session = new TerminalSession();
     // The shell wrapper prints the exit code and keeps the pane open so the test can read it.
-    const wrapped = `${command}; echo "EXIT=$?"; sleep 600`;
+    // Its INT trap (a handler, which programs it starts do not inherit) keeps it alive when
+    // Ctrl-C reaches the whole foreground process group, as it does in a person's shell.
+    const wrapped = `trap : INT; ${command}; echo "EXIT=$?"; sleep 600`;
     // Started by `pnpm test`, the CLI would detect pnpm as the package manager; a person typing
     // the command in a shell has no user agent, so the prompts show their plain defaults.
     const envArgs = Object.entries({ CI: "", NO_COLOR: "1", npm_config_user_agent: "", ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
