@@ -38,10 +38,11 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
   const json = argv.includes("--json");
   const ciEnv = io.env.CI !== undefined && !["", "0", "false"].includes(io.env.CI.toLowerCase());
   const interactive = !json && !ciEnv && Boolean(io.stdin.isTTY && io.stdout.isTTY);
+  const noPrompts = json ? "--json is set" : ciEnv ? "CI is set" : !io.stdin.isTTY ? "stdin is not a terminal" : "stdout is not a terminal";
   // In --json mode stdout carries only the result object; people read stderr.
   const human = json ? io.stderr : io.stdout;
   const reporter = createReporter(human, io.stderr, interactive);
-  const ctx: CommandContext = { io, signal: abort.signal, json, interactive, human, reporter };
+  const ctx: CommandContext = { io, signal: abort.signal, json, interactive, noPrompts, human, reporter };
   try {
     const sub = SUBCOMMANDS.get(argv[0] ?? "");
     return await (sub ? sub(argv.slice(1), ctx) : createCommand(argv, ctx));

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { UserError } from "../errors.js";
-import type { Manifest } from "../templates/manifest.js";
+import type { Manifest, OptionSpec } from "../templates/manifest.js";
+import { foundMark } from "../options/detect.js";
 import type { Flags } from "../options/types.js";
 import { DEFAULT_BOOT_TIMEOUT_SECONDS } from "../options/resolve.js";
 
@@ -39,9 +40,9 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
     .option("--templates <dir>", "use the templates in <dir> instead of the bundled ones (for template authors)")
     .option("-y, --yes", "take the defaults for everything not given; never prompt")
     .option("--force", "write into a non-empty directory (only the template's files; nothing else is touched)")
-    .option("--dry-run", "print the files that would be written and write nothing")
+    .option("--dry-run", "print the files that would be written (marking those it would replace) and write nothing")
     .option("--json", "print one JSON object with the result on stdout (messages go to stderr)")
-    .addHelpText("after", "\nCommands:\n  update [directory]  bring a project made by create-svc-app to the current template, keeping your changes (see update --help)");
+    .addHelpText("after", HELP_AFTER);
   strictProgram(program, write);
 
   // A flag and its negation, or a step with --dry-run, contradict each other: say so instead of
@@ -51,7 +52,8 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
     if (argv.includes(`--${step}`) && argv.includes("--dry-run")) throw new UserError(`--dry-run writes nothing, so --${step} cannot run; drop one of them`);
   }
 
-  if (parseOrExit(program, argv)) return { flags: emptyFlags(), exitEarly: true };
+  // `create-svc-app help` asks for help; it is not a project called "help" (use ./help for that).
+  if (parseOrExit(program, argv[0] === "help" ? ["--help", ...argv.slice(1)] : argv)) return { flags: emptyFlags(), exitEarly: true };
 
   const o = program.opts<Record<string, unknown>>();
   const options: Record<string, string | undefined> = {};
@@ -74,6 +76,12 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
   return { flags, exitEarly: false };
 }
 
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 3600) throw new InvalidArgumentError("use a whole number of seconds from 1 to 3600");
+  return n;
+}
+
 /**
  * One flag per template option name (--orm, --python, ...); the allowed values depend on the
  * stack, so they are checked by the resolver, and listed per stack here. Returns the names.
@@ -84,24 +92,53 @@ export function addTemplateOptions(program: Command, manifests: readonly Manifes
     const perStack = manifests
       .map((m) => ({ m, spec: m.options.find((o) => o.name === name) }))
       .filter((x) => x.spec)
-      .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => (c.value === spec!.default ? `${c.value} (default)` : c.value)).join(", ")}`);
+      .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => choiceWithMarks(spec!, c.value)).join(", ")}`);
     // A shared flag (--orm) reads differently per stack: use the stack's own words only when they agree.
     const specs = manifests.flatMap((m) => m.options).filter((o) => o.name === name);
     const description = specs.every((o) => o.description === specs[0]!.description)
       ? specs[0]!.description
       : specs[0]!.message.replace(/^which\s+/i, "").replace(/\?$/, "");
-    const detects = specs.some((o) => o.detect === "package-manager") ? "; the default follows `npm create` / `pnpm create`" : "";
+    const detects = specs.some((o) => o.detect === "package-manager") ? "; the default follows `npm create` / `pnpm create`"
+      : specs.some((o) => o.detect === "node") ? "; the default is the running Node's, else the newest found here"
+      : specs.some((o) => o.detect === "python") ? "; the default is the newest found here" : "";
     program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}${detects}]`);
   }
-
   return optionNames;
 }
 
-function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 3600) throw new InvalidArgumentError("must be a whole number of seconds from 1 to 3600.");
-  return n;
+/**
+ * Commander's message in our one-line form: "option '--x <v>' argument 'y' is invalid. <why>"
+ * becomes `--x "y" is not valid: <why>`, like the resolver's own messages.
+ */
+function commanderMessage(error: CommanderError): string {
+  const text = error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+  const invalid = /^option '(--[\w-]+)[^']*' argument '(.*)' is invalid\. (.*)$/.exec(text);
+  return invalid ? `${invalid[1]} "${invalid[2]}" is not valid: ${invalid[3]}` : text;
 }
+
+/** "3.13 (default, found here)": the default and, for runtimes, the versions installed here. */
+function choiceWithMarks(spec: OptionSpec, value: string): string {
+  const marks = [value === spec.default ? "default" : "", foundMark(spec, value)].filter(Boolean);
+  return marks.length > 0 ? `${value} (${marks.join(", ")})` : value;
+}
+
+const HELP_AFTER = `
+Commands:
+  update [directory]  bring a project made by create-svc-app to the current template, keeping your changes (see update --help)
+
+Examples:
+  create-svc-app my-api                                  ask the questions, write ./my-api
+  create-svc-app my-api --yes                            take every default (FastAPI, SQLAlchemy)
+  create-svc-app orders --stack fastify --orm kysely --pm pnpm --yes
+  create-svc-app my-api --yes --dry-run                  show the files it would write
+  create-svc-app my-api --yes --json --no-install        for scripts: one JSON object on stdout
+
+Exit codes:
+  0    done
+  1    a post step failed (the project is complete and kept), or a template is broken
+  2    bad input: one line names the flag or value and what is allowed
+  130  cancelled (Esc, Ctrl-C or a signal); nothing is left on disk before the project is in place
+`;
 
 /** Unknown options and extra arguments are errors; output goes through `write`; never exits. */
 export function strictProgram(program: Command, write: (text: string) => void): Command {
@@ -116,7 +153,7 @@ export function strictProgram(program: Command, write: (text: string) => void): 
 }
 
 /**
- * Parses argv with a program built with exitOverride(): true when --help or --version printed
+ * Parses argv with a program built by strictProgram: true when --help or --version printed
  * something and nothing else should run; a parse error becomes one UserError line.
  */
 export function parseOrExit(program: Command, argv: readonly string[]): boolean {
@@ -126,7 +163,7 @@ export function parseOrExit(program: Command, argv: readonly string[]): boolean 
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return true;
-      throw new UserError(`${error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ")} (see --help)`);
+      throw new UserError(`${commanderMessage(error)} (see --help)`);
     }
     throw error;
   }

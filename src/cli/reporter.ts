@@ -13,7 +13,7 @@ export interface Reporter {
   success(message: string): void;
   outro(message: string): void;
   error(message: string): void;
-  /** A long-running task: a spinner with elapsed time on a TTY, a line when it starts otherwise. */
+  /** A long-running task: a spinner on a TTY, a line when it starts otherwise. */
   task(label: string): { done(message: string): void; fail(message: string): void };
 }
 
@@ -28,7 +28,8 @@ export function createReporter(output: Writable, errors: Writable, fancy: boolea
       outro: (m) => clack.outro(m, opts),
       error: (m) => clack.log.error(m, opts),
       task: (label) => {
-        const spin = clack.spinner({ output, indicator: "timer" });
+        // Dots, not clack's timer: the step's own line ends with its duration, once.
+        const spin = clack.spinner({ output, indicator: "dots" });
         spin.start(label);
         // The spinner puts the terminal in raw mode and answers Ctrl-C with process.exit(0): the
         // step's programs (a whole image build) would go on and the exit code would say success.

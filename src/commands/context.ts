@@ -24,6 +24,8 @@ export interface CommandContext {
   readonly json: boolean;
   /** A person can answer prompts (a TTY, not CI, not --json). */
   readonly interactive: boolean;
+  /** Why nobody can be asked, when that is so: "--json is set", "CI is set", "stdin is not a terminal". */
+  readonly noPrompts: string;
   /** Where people read: stdout, or stderr in --json mode. */
   readonly human: Writable;
   readonly reporter: Reporter;

@@ -7,6 +7,9 @@ import { parseArgs } from "../cli/program.js";
 import { clackPrompter } from "../cli/prompts.js";
 import type { Reporter } from "../cli/reporter.js";
 import { formatTree } from "../cli/tree.js";
+import { formatNext, planNext, type NextPlan } from "../cli/next.js";
+import { applyDetection, isMissingRuntime } from "../options/detect.js";
+import { notInstalledLine } from "../options/runtimes.js";
 import { resolveAnswers } from "../options/resolve.js";
 import type { Answers, Secrets } from "../options/types.js";
 import { renderTemplate, type FileMap } from "../render/render.js";
@@ -14,16 +17,15 @@ import { loadManifests, loadTemplate } from "../templates/registry.js";
 import type { Manifest } from "../templates/manifest.js";
 import type { FsLike } from "../write/fs.js";
 import { writeProject } from "../write/writer.js";
-import { installCommands, runSteps, type StepHooks } from "../steps/steps.js";
-import { quote } from "../steps/runner.js";
+import { runSteps, type StepHooks } from "../steps/steps.js";
 import { keepFirstBase } from "../update/base.js";
 import { printJson, templatesFlag, type CommandContext, type Io } from "./context.js";
 
 /** `create-svc-app [directory]`: parse -> resolve -> render -> write -> steps. Returns the exit code. */
 export async function createCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  const { io, json, interactive, human, reporter, signal } = ctx;
+  const { io, json, interactive, noPrompts, human, reporter, signal } = ctx;
   const templatesRoot = templatesFlag(argv, io.cwd) ?? io.templatesRoot;
-  const manifests = await loadManifests(templatesRoot);
+  const manifests = await applyDetection(await loadManifests(templatesRoot), io.env);
   const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));
   if (parsed.exitEarly) return 0;
   const { flags } = parsed;
@@ -34,7 +36,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
     cwd: io.cwd,
     fs: io.fs,
     interactive,
-    env: io.env,
+    noPrompts,
     prompter: clackPrompter({ input: io.stdin, output: human, signal }),
   });
   const manifest = manifests.find((m) => m.name === answers.stack)!;
@@ -42,9 +44,11 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
   if (signal.aborted) throw new CancelledError();
   const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url"), postgresPassword: randomBytes(24).toString("base64url") };
   const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
+  const warnings = runtimeWarnings(manifest, answers);
 
   if (flags.dryRun) {
-    await printDryRun(io, { manifest, answers, files, json, human, reporter });
+    for (const w of warnings) reporter.warn(w);
+    await printDryRun(io, { manifest, answers, files, json, human, reporter, warnings });
     return 0;
   }
 
@@ -63,6 +67,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
       ? `Kept your ${k.path} as it was`
       : `Kept your ${k.path} as it was, appending the settings it lacked: ${k.appended.join(", ")}`);
   }
+  for (const w of warnings) reporter.warn(w);
 
   const steps = await runSteps({ answers, manifest, env: io.env, signal }, stepHooks(reporter));
   // The project as generated is the base of a later `create-svc-app update` (kept under a private git ref).
@@ -72,29 +77,30 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
       reporter.warn(`the base for a later update was not recorded (${error.message.split("\n")[0]}); update will need --base-templates`));
   }
   const installed = steps.some((s) => s.name === "install" && s.status === "ok");
-  const next = nextCommands(manifest, answers, installed);
+  const boot = steps.find((s) => s.name === "boot");
+  const next = await planNext(manifest, answers, { installed, env: io.env, ...(boot ? { boot: boot.status === "ok" ? "ok" : "failed" } : {}) });
   const interrupted = steps.find((s) => s.status === "interrupted");
   const failed = steps.filter((s) => s.status === "failed");
   const exitCode = interrupted ? 130 : failed.length > 0 ? 1 : 0;
 
   if (json) {
-    printJson(io.stdout, { ...result(answers, files, (p) => (kept.has(p) ? "kept" : replaced.has(p) ? "replaced" : "created"), next, false), ok: exitCode === 0, steps });
+    printJson(io.stdout, { ...result(answers, files, (p) => (kept.has(p) ? "kept" : replaced.has(p) ? "replaced" : "created"), next, false, warnings), ok: exitCode === 0, steps });
   }
   if (interrupted) reporter.warn(`Interrupted during ${interrupted.name}; the project is complete and kept in ${answers.targetDir}`);
   else if (failed.length > 0) reporter.warn(`${failed.map((s) => s.name).join(" and ")} failed; the project is complete and kept in ${answers.targetDir}`);
-  if (!json) reporter.outro(`Next:\n${next.map((c) => `  ${c}`).join("\n")}`);
+  if (!json) reporter.outro(formatNext(next));
   return exitCode;
 }
 
 /** --dry-run: the tree (or the JSON) of what would be written, marking files that exist. */
 async function printDryRun(
   io: Io,
-  { manifest, answers, files, json, human, reporter }: { manifest: Manifest; answers: Answers; files: FileMap; json: boolean; human: Writable; reporter: Reporter },
+  { manifest, answers, files, json, human, reporter, warnings }: { manifest: Manifest; answers: Answers; files: FileMap; json: boolean; human: Writable; reporter: Reporter; warnings: string[] },
 ): Promise<void> {
   const existing = await existingFiles(io.fs, answers, files);
-  const next = nextCommands(manifest, answers, false);
+  const next = await planNext(manifest, answers, { installed: false, env: io.env });
   if (json) {
-    printJson(io.stdout, result(answers, files, (p) => (!existing.has(p) ? "would-create" : files.get(p)?.keep ? "would-keep" : "would-replace"), next, true));
+    printJson(io.stdout, result(answers, files, (p) => (!existing.has(p) ? "would-create" : files.get(p)?.keep ? "would-keep" : "would-replace"), next, true, warnings));
     return;
   }
   const kept = [...existing].filter((p) => files.get(p)?.keep);
@@ -118,7 +124,7 @@ function stepHooks(reporter: Reporter): StepHooks {
   };
 }
 
-function result(answers: Answers, files: FileMap, status: (p: string) => string, next: string[], dryRun: boolean) {
+function result(answers: Answers, files: FileMap, status: (p: string) => string, next: NextPlan, dryRun: boolean, warnings: string[]) {
   return {
     ok: true,
     dryRun,
@@ -134,17 +140,16 @@ function result(answers: Answers, files: FileMap, status: (p: string) => string,
     },
     files: [...files.values()].map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}`, status: status(f.path) })),
     steps: [] as unknown[],
+    warnings,
     next,
   };
 }
 
-/** What to run next: cd into the project, install if that did not happen, then the manifest's `next`. */
-function nextCommands(manifest: Manifest, answers: Answers, installed: boolean): string[] {
-  return [
-    ...(answers.directory === "." ? [] : [`cd ${quote(answers.directory)}`]),
-    ...(installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "))),
-    ...manifest.next,
-  ];
+/** One line per runtime option whose chosen version is not installed here (the summary says so before anything runs). */
+function runtimeWarnings(manifest: Manifest, answers: Answers): string[] {
+  return manifest.options
+    .filter((o) => isMissingRuntime(o, answers.options[o.name]!))
+    .map((o) => notInstalledLine(o.runtime!, o.name, answers.options[o.name]!, o.choices.map((c) => c.value)));
 }
 
 function indent(text: string): string {

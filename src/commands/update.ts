@@ -5,6 +5,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { CancelledError, UserError } from "../errors.js";
 import { clackPrompter } from "../cli/prompts.js";
 import { parseUpdateArgs, type UpdateFlags } from "../cli/update-program.js";
+import { applyDetection } from "../options/detect.js";
 import { resolveAnswers } from "../options/resolve.js";
 import type { Answers, Secrets } from "../options/types.js";
 import { renderTemplate, type FileMap } from "../render/render.js";
@@ -28,7 +29,8 @@ import { printJson, templatesFlag, type CommandContext } from "./context.js";
 export async function updateCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { io, reporter, signal } = ctx;
   const templatesRoot = templatesFlag(argv, io.cwd) ?? io.templatesRoot;
-  const manifests = await loadManifests(templatesRoot);
+  // Defaults follow this machine, as for create (an option the new template adds may be asked).
+  const manifests = await applyDetection(await loadManifests(templatesRoot), io.env);
   const parsed = parseUpdateArgs(argv, manifests, (text) => io.stdout.write(text));
   if (parsed.exitEarly) return 0;
   const { flags } = parsed;
@@ -141,7 +143,7 @@ async function updateAnswers(record: GenerationRecord, flags: UpdateFlags, manif
       cwd: path.dirname(targetDir),
       fs: ctx.io.fs,
       interactive: ctx.interactive,
-      env: ctx.io.env,
+      noPrompts: ctx.noPrompts,
       prompter: clackPrompter({ input: ctx.io.stdin, output: ctx.human, signal: ctx.signal }),
     },
   );

@@ -78,8 +78,12 @@ export function checkDbIdentifier(value: string, kind: "db-name" | "db-user"): C
   return { ok: true };
 }
 
-/** Defaults derived from the project name: `my-api` -> db `my_api`, user `my_api_user`. */
-export function defaultDbNames(name: string): { dbName: string; dbUser: string } {
-  const base = toPyPackage(name).replace(/[^a-z0-9_]/g, "_").slice(0, 58);
-  return { dbName: base, dbUser: `${base}_user` };
+/** The database a project name suggests: `my-api` -> `my_api`. */
+export function defaultDbName(name: string): string {
+  return toPyPackage(name).replace(/[^a-z0-9_]/g, "_").slice(0, 58);
+}
+
+/** The role of a database, as --help and the README say: `<db-name>_user` (63 characters at most). */
+export function defaultDbUser(dbName: string): string {
+  return `${dbName.slice(0, 58)}_user`;
 }

@@ -1,13 +1,15 @@
 import path from "node:path";
 import { CancelledError, UserError } from "../errors.js";
 import type { Manifest, OptionSpec } from "../templates/manifest.js";
+import { foundMark } from "./detect.js";
 import { inspectTarget, type TargetState } from "../write/target.js";
 import type { FsLike } from "../write/fs.js";
 import type { Answers, Flags, Prompter, StepChoices } from "./types.js";
 import {
   checkDbIdentifier,
   checkProjectName,
-  defaultDbNames,
+  defaultDbName,
+  defaultDbUser,
   suggestProjectName,
   toPyPackage,
   toTitle,
@@ -22,9 +24,9 @@ export interface ResolveContext {
   readonly fs: FsLike;
   /** A person can answer prompts (a TTY, and not CI). */
   readonly interactive: boolean;
+  /** Why nobody can be asked, for the error that lists the missing flags ("--json is set", ...). */
+  readonly noPrompts?: string;
   readonly prompter: Prompter;
-  /** For defaults that depend on how the CLI was started (npm_config_user_agent). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -56,7 +58,23 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
   }
   const named = directory === undefined ? undefined : nameFromDirectory(directory, ctx.cwd, "directory");
 
-  // 2. Stack.
+  // 2. The target directory, before the stack questions: a non-empty one needs --force or a
+  // confirmation (a dry run writes nothing, so it only marks the files it would replace).
+  let force = flags.force;
+  const shown = directory === "." ? "the current directory" : (directory ?? "");
+  const target: TargetState | undefined = named && await inspectTarget(ctx.fs, named.targetDir, shown);
+  if (target?.kind === "non-empty" && !force && !flags.dryRun) {
+    if (!ask) {
+      throw new UserError(`${shown} is not empty (${target.entries} entries); pass --force to add the template's files to it (nothing else is touched)`);
+    }
+    force = await prompter.confirm({
+      message: `${shown} is not empty. Add the template's files to it? Files with the same names are replaced; nothing else is touched.`,
+      initialValue: false,
+    });
+    if (!force) throw new CancelledError();
+  }
+
+  // 3. Stack.
   const defaultStack = manifests[0]!;
   let manifest: Manifest | undefined;
   if (flags.stack !== undefined) {
@@ -77,7 +95,7 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     missing.push(`--stack <${manifests.map((m) => m.name).join("|")}>`);
   }
 
-  // 3. Template options: refuse flags the stack does not offer, then answer each option.
+  // 4. Template options: refuse flags the stack does not offer, then answer each option.
   const chosen = manifest ?? defaultStack;
   for (const [name, value] of Object.entries(flags.options)) {
     if (value === undefined || chosen.options.some((o) => o.name === name)) continue;
@@ -86,15 +104,14 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     throw new UserError(`--${name} does not apply to --stack ${chosen.name} (it belongs to ${offeredBy.join(", ")}; ${chosen.name} takes ${own})`);
   }
   const options: Record<string, string> = {};
-  for (const raw of chosen.options) {
-    const spec = withDetectedDefault(raw, ctx.env ?? {});
+  for (const spec of chosen.options) {
     const given = flags.options[spec.name];
     if (given !== undefined) {
       options[spec.name] = checkChoice(spec, given, chosen, manifests);
     } else if (ask && manifest) {
       options[spec.name] = await prompter.select({
         message: spec.message,
-        options: spec.choices.map((c) => ({ value: c.value, label: c.label, hint: c.value === spec.default ? "default" : (c.hint ?? "") })),
+        options: spec.choices.map((c) => ({ value: c.value, label: c.label, hint: [c.value === spec.default ? "default" : (c.hint ?? ""), foundMark(spec, c.value)].filter(Boolean).join(", ") })),
         initialValue: spec.default,
       });
     } else if (flags.yes) {
@@ -104,34 +121,18 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     }
   }
 
-  if (missing.length > 0 || directory === undefined || named === undefined || manifest === undefined) {
+  if (missing.length > 0 || directory === undefined || named === undefined || target === undefined || manifest === undefined) {
     throw new UserError(
-      `cannot ask questions here (stdin is not a terminal, or CI is set): give ${missing.join(", ")}, or --yes to take the defaults`,
+      `cannot ask questions here (${ctx.noPrompts ?? "stdin is not a terminal"}): give ${missing.join(", ")}, or --yes to take the defaults`,
     );
   }
 
-  // 4. Database names: flags or derived from the project name, never asked.
+  // Database names: flags or derived (the database from the project name, the user from the database), never asked.
   const { targetDir, projectName } = named;
-  const derived = defaultDbNames(projectName);
-  const dbName = checkDb(flags.dbName, derived.dbName, "db-name");
-  const dbUser = checkDb(flags.dbUser, derived.dbUser, "db-user");
+  const dbName = checkDb(flags.dbName, defaultDbName(projectName), "db-name");
+  const dbUser = checkDb(flags.dbUser, defaultDbUser(dbName), "db-user");
 
-  // 5. The target directory: a non-empty one needs --force or a confirmation.
-  const shown = directory === "." ? "the current directory" : directory;
-  const target: TargetState = await inspectTarget(ctx.fs, targetDir, shown);
-  let force = flags.force;
-  if (target.kind === "non-empty" && !force) {
-    if (!ask) {
-      throw new UserError(`${shown} is not empty (${target.entries} entries); pass --force to add the template's files to it (nothing else is touched)`);
-    }
-    force = await prompter.confirm({
-      message: `${shown} is not empty. Add the template's files to it? Files with the same names are replaced; nothing else is touched.`,
-      initialValue: false,
-    });
-    if (!force) throw new CancelledError();
-  }
-
-  // 6. Steps after writing.
+  // 5. Steps after writing.
   const steps = await resolveSteps(flags, ask, prompter);
 
   return deepFreeze({
@@ -178,17 +179,6 @@ function projectNameProblem(name: string): string | undefined {
   if (check.ok) return undefined;
   const suggestion = suggestProjectName(name);
   return `${check.reason}${suggestion ? `; try "${suggestion}"` : ""}`;
-}
-
-/**
- * `npm create`, `pnpm create`, `yarn create` and `bunx` set npm_config_user_agent to
- * "<pm>/<version> ..."; an option that detects the package manager defaults to that one when it
- * is among its choices. A flag still wins, and a prompt still asks (starting there).
- */
-export function withDetectedDefault(spec: OptionSpec, env: Readonly<Record<string, string | undefined>>): OptionSpec {
-  if (spec.detect !== "package-manager") return spec;
-  const agent = /^(npm|pnpm|yarn|bun)\//.exec(env.npm_config_user_agent ?? "")?.[1];
-  return agent && spec.choices.some((c) => c.value === agent) ? { ...spec, default: agent } : spec;
 }
 
 function checkChoice(spec: OptionSpec, value: string, manifest: Manifest, all: readonly Manifest[]): string {

@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Handlebars from "handlebars";
 import type { Answers } from "../options/types.js";
-import { whenMatches, type Manifest } from "../templates/manifest.js";
+import { isMissingRuntime } from "../options/detect.js";
+import { missingRuntime } from "../options/runtimes.js";
+import { whenMatches, type InstallCommand, type Manifest } from "../templates/manifest.js";
 import { FIRST_COMMIT_SUBJECT } from "../update/base.js";
 import { waitForHealth } from "./health.js";
 import { portInUse, publishedPorts } from "./ports.js";
@@ -51,11 +53,40 @@ class CommandLog {
 
 const inDir = (answers: Answers, command: string) => (answers.directory === "." ? command : `cd ${quote(answers.directory)} && ${command}`);
 
-/** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...). */
-export function installCommands(manifest: Manifest, answers: Answers): string[][] {
+/** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...), with how to get each program. */
+function applicableInstalls(manifest: Manifest, answers: Answers) {
   return manifest.install
     .filter((cmd) => whenMatches(cmd, answers.options))
-    .map((cmd) => cmd.run.map((arg) => Handlebars.compile(arg, { noEscape: true, strict: true })({ options: answers.options })));
+    .map((cmd) => ({ ...cmd, argv: cmd.run.map((arg) => fill(arg, { options: answers.options })) }));
+}
+
+function fill(text: string, context: object): string {
+  return Handlebars.compile(text, { noEscape: true, strict: true })(context);
+}
+
+/** The manifest's one-line explanation of a failed command's output, when one matches. */
+function explained(explain: InstallCommand["explain"], output: string, answers: Answers): string | undefined {
+  for (const e of explain) {
+    const match = e.output.exec(output);
+    if (match) return fill(e.say, { options: answers.options, match: [...match] });
+  }
+  return undefined;
+}
+
+export function installCommands(manifest: Manifest, answers: Answers): string[][] {
+  return applicableInstalls(manifest, answers).map((c) => c.argv);
+}
+
+/**
+ * Why an install failed, in one line, when the answers chose a runtime version that detection did
+ * not find here: then that is the cause (pyenv: "version `3.14' is not installed", or Poetry's
+ * traceback about the interpreter), and the user needs the way to get it, not the traceback.
+ * Only for Python: a virtualenv needs the interpreter, while npm and pnpm install with whatever
+ * Node runs them, so a failed Node install has another cause.
+ */
+function missingRuntimeCause(manifest: Manifest, answers: Answers) {
+  const spec = manifest.options.find((o) => o.detect === "python" && isMissingRuntime(o, answers.options[o.name]!));
+  return spec?.runtime && missingRuntime(spec.runtime, spec.name, answers.options[spec.name]!, spec.choices.map((c) => c.value));
 }
 
 const install: StepDefinition = {
@@ -63,11 +94,18 @@ const install: StepDefinition = {
   label: "Installing dependencies",
   enabled: (a, m) => a.steps.install && installCommands(m, a).length > 0,
   async run(ctx, log) {
-    for (const argv of installCommands(ctx.manifest, ctx.answers)) {
+    for (const { argv, get, explain } of applicableInstalls(ctx.manifest, ctx.answers)) {
       const r = await log.run(argv);
       if (r.interrupted) return { status: "interrupted", message: `interrupted during ${r.command}` };
       if (r.missing) {
-        return { status: "failed", message: `${argv[0]} is not installed; install it, then run: ${inDir(ctx.answers, r.command)}` };
+        return { status: "failed", message: `${argv[0]} is not installed; ${get ? `get it with ${get}` : "install it"}, then run: ${inDir(ctx.answers, r.command)}` };
+      }
+      const known = r.ok ? undefined : explained(explain, r.tail, ctx.answers);
+      if (known) return { status: "failed", message: `${r.command} failed: ${known}; then run: ${inDir(ctx.answers, r.command)}` };
+      const runtime = r.ok ? undefined : missingRuntimeCause(ctx.manifest, ctx.answers);
+      if (runtime) {
+        const instead = runtime.instead ? ` (or create the project again with ${runtime.instead}, which is here)` : "";
+        return { status: "failed", message: `${r.command} failed: ${runtime.what}; get it with ${runtime.get}, then run: ${inDir(ctx.answers, r.command)}${instead}` };
       }
       if (!r.ok) return { status: "failed", message: `${r.command} exited with code ${r.exitCode}`, output: r.tail };
     }

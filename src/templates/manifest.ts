@@ -1,4 +1,5 @@
 import { TemplateError } from "../errors.js";
+import type { RuntimeScan } from "../options/runtimes.js";
 
 /** One choice of an option, as the manifest declares it. */
 export interface Choice {
@@ -14,9 +15,17 @@ export interface OptionSpec {
   readonly description: string;
   readonly default: string;
   readonly choices: readonly Choice[];
-  /** "package-manager": the default is the one that started the CLI (npm create, pnpm create, ...). */
-  readonly detect?: "package-manager";
+  /**
+   * "package-manager": the default is the one that started the CLI (npm create, pnpm create, ...).
+   * "python" / "node": the values are runtime versions; the default is one installed here.
+   */
+  readonly detect?: DetectKind;
+  /** Set by detection on this machine (never in a manifest): the runtime versions found here. */
+  readonly runtime?: RuntimeScan;
 }
+
+export const DETECT_KINDS = ["package-manager", "python", "node"] as const;
+export type DetectKind = (typeof DETECT_KINDS)[number];
 
 /** A folder of files applied when its `when` matches the answers. */
 export interface Layer {
@@ -35,15 +44,46 @@ export interface Manifest {
   readonly order: number;
   readonly options: readonly OptionSpec[];
   readonly layers: readonly Layer[];
-  readonly next: readonly string[];
+  /** The commands a user runs after generating, per way of running the database. */
+  readonly next: readonly NextSpec[];
   /** The install step's commands; each runs when its `when` matches (no `when`: always). */
-  readonly install: readonly { readonly run: readonly string[]; readonly when: Readonly<Record<string, readonly string[]>> }[];
+  readonly install: readonly InstallCommand[];
   /** Where the booted service answers: `path` on the host port named by `portVar` in .env; docs at `docsPath`. */
   readonly health: { readonly path: string; readonly portVar: string; readonly docsPath: string };
   /** How `pnpm templates:lock` makes each lock file: run `run` in a generated project, keep `file`. */
   readonly lock: readonly LockSpec[];
   /** Project files holding the user's state (`.env`): with --force an existing one is kept, only missing keys appended. */
   readonly keep: readonly string[];
+}
+
+export interface InstallCommand {
+  readonly run: readonly string[];
+  readonly when: Readonly<Record<string, readonly string[]>>;
+  /** How to get the program when it is missing ("npm install --global pnpm@10"), shown in that case. */
+  readonly get?: string;
+  /**
+   * Known failures: when the command fails and its output matches `output` (a regular
+   * expression), the step says `say` in one line instead of showing the output. `say` is
+   * Handlebars with `options` and `match` (the expression's groups).
+   */
+  readonly explain: readonly { readonly output: RegExp; readonly say: string }[];
+}
+
+/**
+ * Where the project's database runs, each a path to a healthy service: "local", a Postgres the
+ * user reaches as a superuser (PGHOST, PGUSER, ...); "docker", the Compose stack. (A later path,
+ * "embedded", is reserved.)
+ */
+export const DATABASE_PATHS = ["local", "docker", "embedded"] as const;
+export type DatabasePath = (typeof DATABASE_PATHS)[number];
+
+export interface NextSpec {
+  readonly database: DatabasePath;
+  /** What the path needs on the user's machine, in a few words. */
+  readonly needs: string;
+  /** The dependencies must be installed on this machine first (the install commands go before `run`). */
+  readonly install: boolean;
+  readonly run: readonly string[];
 }
 
 export interface LockSpec {
@@ -120,10 +160,10 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
     const dflt = str(o.default, `${field}.default`);
     if (!values.includes(dflt)) fail(`${field}.default`, `"${dflt}" is not one of its choices (${values.join(", ")})`);
     const message = str(o.message, `${field}.message`);
-    if (o.detect !== undefined && o.detect !== "package-manager") fail(`${field}.detect`, 'can only be "package-manager"');
+    if (o.detect !== undefined && !DETECT_KINDS.includes(o.detect as DetectKind)) fail(`${field}.detect`, `can only be ${DETECT_KINDS.map((k) => `"${k}"`).join(", ")}`);
     return {
       name: optName, message, description: str(o.description ?? message, `${field}.description`), default: dflt, choices,
-      ...(o.detect ? { detect: "package-manager" as const } : {}),
+      ...(o.detect ? { detect: o.detect as DetectKind } : {}),
     };
   });
   const optionNames = options.map((o) => o.name);
@@ -159,15 +199,46 @@ export function parseManifest(raw: unknown, file: string, folderName: string): M
   });
   if (layers.length === 0) fail("layers", "must list at least one layer");
 
-  const next = arr(root.next ?? [], "next").map((v, i) => str(v, `next[${i}]`));
-  // An install command is an argv array, or { "run": argv, "when": {...} } for one option value.
-  const install = arr(root.install ?? [], "install").map((cmd, i) => {
+  // `next`: one entry per database path; a plain list of commands is the short form of one local path.
+  const rawNext = arr(root.next ?? [], "next");
+  const next = rawNext.every((v) => typeof v === "string")
+    ? (rawNext.length === 0 ? [] : [{ database: "local" as const, needs: "a Postgres", install: true, run: rawNext.map((v, i) => str(v, `next[${i}]`)) }])
+    : rawNext.map((rawPath, i): NextSpec => {
+      const field = `next[${i}]`;
+      const n = obj(rawPath, field);
+      for (const key of Object.keys(n)) if (!["database", "needs", "install", "run"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+      const database = str(n.database, `${field}.database`) as DatabasePath;
+      if (!DATABASE_PATHS.includes(database)) fail(`${field}.database`, `must be one of ${DATABASE_PATHS.join(", ")} (got "${database}")`);
+      if (n.install !== undefined && typeof n.install !== "boolean") fail(`${field}.install`, "must be true or false");
+      const run = arr(n.run, `${field}.run`).map((v, j) => str(v, `${field}.run[${j}]`));
+      return { database, needs: str(n.needs, `${field}.needs`), install: n.install === true, run };
+    });
+  const paths = next.map((n) => n.database);
+  const dupPath = paths.find((v, k) => paths.indexOf(v) !== k);
+  if (dupPath) fail("next", `lists the database path "${dupPath}" twice`);
+  // An install command is an argv array, or { "run": argv, "when": {...}, "get": "...", "explain": [...] }.
+  const install = arr(root.install ?? [], "install").map((cmd, i): InstallCommand => {
     const field = `install[${i}]`;
     const conditional = !Array.isArray(cmd);
     const run = arr(conditional ? obj(cmd, field).run : cmd, conditional ? `${field}.run` : field)
       .map((v, j) => str(v, `${field}${conditional ? ".run" : ""}[${j}]`));
     if (run.length === 0) fail(conditional ? `${field}.run` : field, "must name a program");
-    return { run, when: conditional ? parseWhen((cmd as Record<string, unknown>).when, `${field}.when`) : {} };
+    if (!conditional) return { run, when: {}, explain: [] };
+    const c = cmd as Record<string, unknown>;
+    for (const key of Object.keys(c)) if (!["run", "when", "get", "explain"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+    const get = c.get === undefined ? undefined : str(c.get, `${field}.get`);
+    const explain = arr(c.explain ?? [], `${field}.explain`).map((rawExplain, j) => {
+      const e = obj(rawExplain, `${field}.explain[${j}]`);
+      const source = str(e.output, `${field}.explain[${j}].output`);
+      let output: RegExp;
+      try {
+        output = new RegExp(source, "m");
+      } catch (error) {
+        return fail(`${field}.explain[${j}].output`, `is not a regular expression (${(error as Error).message})`);
+      }
+      return { output, say: str(e.say, `${field}.explain[${j}].say`) };
+    });
+    return { run, when: parseWhen(c.when, `${field}.when`), ...(get ? { get } : {}), explain };
   });
   const health = obj(root.health, "health");
   const lock = arr(root.lock ?? [], "lock").map((rawLock, i): LockSpec => {

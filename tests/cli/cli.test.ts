@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { listTree, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
+import { fakeMachine } from "../helpers/machine.js";
 
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
 const noSteps = ["--yes", "--no-install", "--no-git"];
@@ -10,21 +11,82 @@ describe("the CLI as a user runs it", () => {
   it("-V prints the version and --help documents every flag with the choices of each stack", async () => {
     const v = await runCli(["-V"]);
     expect([v.exitCode, v.stdout.trim()]).toEqual([0, pkg.version]);
-    const h = await runCli(["--help"]);
+    // A machine with pyenv's 3.12 only: the Python default follows it, and --help marks it.
+    const h = await runCli(["--help"], { cwd: tempDir(), env: fakeMachine([".pyenv/versions/3.12.4"]) });
     expect(h.exitCode).toBe(0);
     for (const flag of ["--stack", "--orm", "--python", "--db-name", "--db-user", "--install", "--no-install", "--git", "--no-git", "--boot", "--no-boot", "--boot-timeout", "--yes", "--force", "--dry-run", "--json", "--templates", "--version", "--help"]) {
       expect(h.stdout).toContain(flag);
     }
     expect(h.stdout).toMatch(/fastapi: sqlalchemy \(default\),\s+sqlmodel/);
-    expect(h.stdout.replace(/\s+/g, " ")).toContain("[fastapi: 3.11, 3.12, 3.13 (default), 3.14]");
+    expect(h.stdout.replace(/\s+/g, " ")).toContain("[fastapi: 3.11, 3.12 (default, found here), 3.13, 3.14; the default is the newest found here]");
+    expect(h.stdout).toMatch(/Examples:\n  create-svc-app my-api /);
+    expect(h.stdout).toMatch(/Exit codes:\n  0 +done\n  1 .*\n  2 +bad input.*\n  130 +cancelled/);
   });
 
-  it("--dry-run prints the tree, marks existing files, and writes nothing", async () => {
+  it("`help` is --help, not a project called help", async () => {
+    const cwd = tempDir();
+    const machine = fakeMachine([]);
+    const [help, flag] = await Promise.all([runCli(["help"], { cwd, env: machine }), runCli(["--help"], { cwd, env: machine })]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toBe(flag.stdout);
+    expect(listTree(cwd)).toEqual([]);
+  });
+
+  it("without any Python found the default is 3.13, and --help marks nothing as found", async () => {
+    const h = await runCli(["--help"], { cwd: tempDir(), env: fakeMachine([]) });
+    expect(h.stdout.replace(/\s+/g, " ")).toContain("[fastapi: 3.11, 3.12, 3.13 (default), 3.14; the default is the newest found here]");
+  });
+
+  it("says before anything runs when the chosen Python is not installed here, and how to get it", async () => {
+    const cwd = tempDir();
+    const r = await runCli(["my-api", ...noSteps, "--python", "3.14", "--json"], { cwd, env: fakeMachine([".pyenv/versions/3.11.7", ".pyenv/versions/3.13.0"]) });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const line = "Python 3.14 is not installed here; get it with `pyenv install 3.14`, or choose --python 3.13, which is here";
+    expect(r.stderr.split("\n")).toContain(line);
+    expect(JSON.parse(r.stdout).warnings).toEqual([line]);
+    const here = await runCli(["my-api", ...noSteps, "--python", "3.13", "--json", "--force"], { cwd, env: fakeMachine([".pyenv/versions/3.13.0"]) });
+    expect(here.stderr).not.toContain("not installed");
+    expect(JSON.parse(here.stdout).warnings).toEqual([]);
+  });
+
+  it("the db user follows --db-name (<db-name>_user), as --help says", async () => {
+    const r = await runCli(["my-api", "--yes", "--dry-run", "--json", "--db-name", "orders"], { cwd: tempDir() });
+    expect(JSON.parse(r.stdout).answers).toMatchObject({ dbName: "orders", dbUser: "orders_user" });
+  });
+
+  it("prints the same next steps as --json lists: the path chosen for this machine first, then the others", async () => {
+    const cwd = tempDir();
+    const machine = fakeMachine([], ["pg_isready"]); // a Postgres that answers
+    const human = await runCli(["my-api", ...noSteps], { cwd, env: machine });
+    const json = await runCli(["other-api", ...noSteps, "--json"], { cwd, env: machine });
+    const next = JSON.parse(json.stdout).next as { database: string; why: string; paths: { database: string; needs: string; commands: string[] }[] };
+    expect(next.database).toBe("local");
+    expect(next.why).toBe("a Postgres answers pg_isready at the local socket");
+    expect(next.paths.map((p) => [p.database, p.commands])).toEqual([
+      ["local", ["cd other-api", "poetry install", "make db", "make migrate", "make dev"]],
+      ["docker", ["cd other-api", "make up"]],
+    ]);
+    expect(human.stdout).toContain([
+      "Next, with a local Postgres (a Postgres answers pg_isready at the local socket):",
+      ...next.paths[0]!.commands.map((c) => `  ${c.replace("other-api", "my-api")}`),
+      "Or, with Docker Compose (needs Docker with the Compose plugin):",
+      "  cd my-api",
+      "  make up",
+    ].join("\n"));
+  });
+
+  it("chooses the Docker path where no Postgres answers and a Docker engine does, and says why", async () => {
+    const r = await runCli(["my-api", ...noSteps, "--json"], { cwd: tempDir(), env: fakeMachine([], ["docker"]) });
+    const next = JSON.parse(r.stdout).next;
+    expect([next.database, next.why]).toEqual(["docker", "no Postgres answers pg_isready at the local socket, and a Docker engine answers docker info"]);
+  });
+
+  it("--dry-run into a non-empty directory prints the tree without --force, marks existing files, and writes nothing", async () => {
     const cwd = tempDir();
     mkdirSync(path.join(cwd, "my-api"));
     writeFileSync(path.join(cwd, "my-api", "README.md"), "mine");
     const before = snapshotDir(cwd);
-    const r = await runCli(["my-api", "--yes", "--force", "--dry-run"], { cwd });
+    const r = await runCli(["my-api", "--yes", "--dry-run"], { cwd });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^my-api\/\n├── app\//);
     expect(r.stdout).toContain("README.md  (exists, replaced)");
@@ -55,7 +117,7 @@ describe("the CLI as a user runs it", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.answers).toMatchObject({ name: "orders-api", dbName: "orders_api", dbUser: "orders_api_user" });
-    expect(out.next[0]).toBe("poetry install");
+    expect(out.next.paths[0].commands[0]).toBe("poetry install");
     expect(readFileSync(path.join(cwd, "pyproject.toml"), "utf8")).toContain('name = "orders-api"');
   });
 

@@ -28,7 +28,7 @@ const variants = variantsOf(manifest);
 
 describe.each(variants)("fastapi $orm on Python $python", (options) => {
   let dir: string;
-  let json: { files: { path: string; mode: string; status: string }[]; next: string[]; answers: Record<string, unknown> };
+  let json: { files: { path: string; mode: string; status: string }[]; next: { paths: { database: string; commands: string[] }[] }; answers: Record<string, unknown> };
 
   beforeAll(async () => {
     const cwd = tempDir();

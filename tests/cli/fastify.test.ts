@@ -28,7 +28,7 @@ const manifest = await manifestOf("fastify");
 
 describe.each(variantsOf(manifest))("fastify $orm on Node $node with $pm", (options) => {
   let dir: string;
-  let json: { files: { path: string; status: string }[]; answers: Record<string, unknown>; next: string[] };
+  let json: { files: { path: string; status: string }[]; answers: Record<string, unknown>; next: { paths: { database: string; commands: string[] }[] } };
 
   beforeAll(async () => {
     const cwd = tempDir();
@@ -63,7 +63,7 @@ describe.each(variantsOf(manifest))("fastify $orm on Node $node with $pm", (opti
   });
 
   it("installs from the lock, never resolving anew", () => {
-    expect(json.next).toContain(options.pm === "npm" ? "npm ci" : "pnpm install --frozen-lockfile");
+    expect(json.next.paths[0]!.commands).toContain(options.pm === "npm" ? "npm ci" : "pnpm install --frozen-lockfile");
   });
 
   commonProjectChecks(() => ({ dir, json }), 3000);

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
 import { standinBin } from "../helpers/standins.js";
 import { TerminalSession } from "../helpers/tmux.js";
+import { fakeMachine } from "../helpers/machine.js";
 
 let session: TerminalSession | undefined;
 afterEach(async () => {
@@ -42,8 +43,9 @@ describe("interactive flow in a real terminal", () => {
     const code = await session.exitCode();
     const screen = await session.screen();
     expect(code, screen).toBe(0);
-    expect(screen).toMatch(/git: repository initialised on \S+ with one commit/);
-    expect(screen).toMatch(/Next:/);
+    expect(screen).toMatch(/git: repository initialised on \S+ with one commit \(\d+\.\ds\)\n/); // one timer, not "(0.1s) [0s]"
+    expect(screen).not.toMatch(/\[\d+s\]/);
+    expect(screen).toMatch(/Next, with /);
     expect(screen).toMatch(/poetry install/); // install was declined, so it is listed next
     expect(screen).toMatch(/cd shop-api/);
     const record = JSON.parse(readFileSync(path.join(cwd, "shop-api", ".svc-app.json"), "utf8"));
@@ -61,6 +63,45 @@ describe("interactive flow in a real terminal", () => {
     expect(await session.screen()).toMatch(/Cancelled/);
     expect(existsSync(path.join(cwd, "cancel-me"))).toBe(false);
     expect(snapshotDir(cwd)).toEqual(before);
+  });
+});
+
+describe("runtime versions found on the machine", () => {
+  it("starts the Python question on the newest version found here and marks it", async () => {
+    const cwd = tempDir();
+    const machine = fakeMachine([".pyenv/versions/3.11.9", ".pyenv/versions/3.12.4"]);
+    // PATH in the command itself: tmux's shell puts the machine's own PATH back in front.
+    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --no-install --no-git --no-boot`, cwd, machine);
+    await session.waitFor(/Which Python version\?[\s\S]*Python 3\.12 \(default, found here\)/);
+    await session.keys(["Down"]);
+    expect(await session.waitFor(/Python 3\.13/)).not.toMatch(/Python 3\.13 \([^)]*found here/);
+    await session.keys(["Up"]);
+    await session.keys(["Enter"]);
+    expect(await session.exitCode(), await session.screen()).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(cwd, "py-api", ".svc-app.json"), "utf8")).answers.python).toBe("3.12");
+  });
+});
+
+describe("on a terminal, but asked for --json", () => {
+  it("names --json as the reason it cannot ask, not the terminal", async () => {
+    const cwd = tempDir();
+    session = await TerminalSession.start(`node ${cliPath} my-api --json`, cwd);
+    expect(await session.exitCode()).toBe(2);
+    const screen = await session.screen();
+    expect(screen).toMatch(/cannot ask questions here \(--json is set\): give --stack/);
+    expect(screen).not.toMatch(/not a terminal/);
+  });
+
+  it("a non-empty directory is asked about first, before the stack questions", async () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, "busy-api"));
+    writeFileSync(path.join(cwd, "busy-api", "notes.txt"), "mine");
+    session = await TerminalSession.start(`node ${cliPath} busy-api`, cwd);
+    await session.waitFor(/busy-api is not empty/);
+    expect(await session.screen()).not.toMatch(/Stack/);
+    await session.keys(["Enter"]); // No, the default: cancelled
+    expect(await session.exitCode()).toBe(130);
+    expect(readFileSync(path.join(cwd, "busy-api", "notes.txt"), "utf8")).toBe("mine");
   });
 });
 

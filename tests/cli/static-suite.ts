@@ -100,13 +100,14 @@ export function commonProjectChecks(project: () => GeneratedProject, webPort: nu
   });
 
   // docker-compose v1 resolves the file as Compose would (env_file, ${VAR} from .env) without a daemon.
-  it("resolves with `docker-compose config`, reading .env, ports still on 127.0.0.1", async () => {
+  it("resolves with `docker-compose config`, reading .env, ports still on 127.0.0.1", async (ctx) => {
     const { dir } = project();
     const r = await execa("docker-compose", ["config"], { cwd: dir, reject: false });
     if ((r as { code?: string }).code === "ENOENT") {
-      // .ci/run installs it; only a developer machine without it may pass over this check.
-      expect(process.env.CI, "docker-compose (v1) is missing: apt-get install docker-compose").toBeFalsy();
-      return;
+      // .ci/run installs it: in CI a check that cannot run fails; elsewhere it says it was skipped.
+      const why = "docker-compose (v1) is missing: apt-get install docker-compose";
+      if (!["", "0", "false"].includes(String(process.env.CI ?? "").toLowerCase())) throw new Error(why);
+      ctx.skip(why);
     }
     expect(r.exitCode, `${r.stderr}`).toBe(0);
     const resolved = String(r.stdout);

@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { cliPath, runCli, tempDir } from "../helpers/cli.js";
 import { freePort, standinBin } from "../helpers/standins.js";
+import { fakeMachine } from "../helpers/machine.js";
 
 const base = ["my-api", "--stack", "fastapi", "--orm", "sqlalchemy", "--python", "3.13"];
 const gitConfig = (extra = "") => {
@@ -13,7 +14,7 @@ const gitConfig = (extra = "") => {
   return { GIT_CONFIG_GLOBAL: file, GIT_CONFIG_NOSYSTEM: "1" };
 };
 const git = (cwd: string, args: string[]) => execa("git", args, { cwd, reject: false }).then((r) => String(r.stdout).trim());
-const json = (stdout: string) => JSON.parse(stdout) as { ok: boolean; steps: { name: string; status: string; commands: string[]; message: string; output?: string }[]; next: string[] };
+const json = (stdout: string) => JSON.parse(stdout) as { ok: boolean; steps: { name: string; status: string; commands: string[]; message: string; output?: string }[]; next: { database: string; paths: { database: string; commands: string[] }[] } };
 
 describe("post steps: install and git", () => {
   it("installs with poetry in the project, then git init on the configured default branch with one commit that excludes .env", async () => {
@@ -32,7 +33,7 @@ describe("post steps: install and git", () => {
     expect(committed).toContain(".env.example");
     expect(committed).not.toContain(".env");
     expect(await git(dir, ["log", "-1", "--format=%an"])).toBe("Test User");
-    expect(out.next).toEqual(["cd my-api", "make migrate", "make dev"]);
+    expect(out.next.paths[0]).toMatchObject({ database: "local", commands: ["cd my-api", "make db", "make migrate", "make dev"] });
   });
 
   it("a failed install prints the command and the tail of its output, exits 1 and keeps the project", async () => {
@@ -43,7 +44,7 @@ describe("post steps: install and git", () => {
     expect(r.stderr).toContain("install: poetry install exited with code 1");
     expect(r.stderr).toContain("poetry: something went wrong (stand-in told to fail)");
     expect(r.stderr).toContain("install failed; the project is complete and kept in");
-    expect(r.stdout).toMatch(/Next:\n  cd my-api\n  poetry install\n  make migrate/);
+    expect(r.stdout).toMatch(/Next, with a local Postgres \(.*\):\n  cd my-api\n  poetry install\n  make db\n  make migrate/);
     expect(existsSync(path.join(cwd, "my-api", "app", "main.py"))).toBe(true);
   });
 
@@ -52,7 +53,33 @@ describe("post steps: install and git", () => {
     const s = standinBin([], []);
     const r = await runCli([...base, "--yes", "--no-git", "--json"], { cwd, env: s.env });
     expect(r.exitCode).toBe(1);
-    expect(json(r.stdout).steps[0]).toMatchObject({ name: "install", status: "failed", message: "poetry is not installed; install it, then run: cd my-api && poetry install" });
+    expect(json(r.stdout).steps[0]).toMatchObject({ name: "install", status: "failed", message: "poetry is not installed; get it with pipx install poetry (Poetry 2), then run: cd my-api && poetry install" });
+    const pnpm = await runCli(["ts-api", "--stack", "fastify", "--pm", "pnpm", "--yes", "--no-git", "--json"], { cwd, env: s.env });
+    expect(json(pnpm.stdout).steps[0]!.message).toBe("pnpm is not installed; get it with npm install --global pnpm@10 (or corepack enable pnpm), then run: cd ts-api && pnpm install --frozen-lockfile");
+  });
+
+  it("pyenv's poetry shim, installed for another Python than the project pins, is explained in one line", async () => {
+    const cwd = tempDir();
+    const s = standinBin(["poetry"], ["git"]);
+    const shim = "pyenv: poetry: command not found\n\nThe `poetry' command exists in these Python versions:\n  3.11.7\n\nNote: See 'pyenv help global' for tips";
+    const r = await runCli(["my-api", "--python", "3.12", "--yes", "--no-git", "--json"], { cwd, env: { ...fakeMachine([".pyenv/versions/3.12.1"]), ...s.env, STANDIN_POETRY: "fail", STANDIN_FAIL_OUTPUT: shim } });
+    expect(r.exitCode).toBe(1);
+    const step = json(r.stdout).steps[0]!;
+    expect(step.message).toBe("poetry install failed: pyenv's poetry is installed for Python 3.11.7 only, and this project pins Python 3.12 (.python-version); install Poetry for every Python with `pipx install poetry`; then run: cd my-api && poetry install");
+    expect(step.output).toBeUndefined();
+  });
+
+  it("an install that fails for a Python this machine lacks says so in one line, with how to get it, instead of the traceback", async () => {
+    const cwd = tempDir();
+    const s = standinBin(["poetry"], ["git"]);
+    const machine = fakeMachine([".pyenv/versions/3.11.7", ".pyenv/versions/3.12.1"]);
+    const r = await runCli(["my-api", "--python", "3.13", "--yes", "--no-git"], { cwd, env: { ...machine, ...s.env, STANDIN_POETRY: "fail" } });
+    expect(r.exitCode).toBe(1);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toBe("Python 3.13 is not installed here; get it with `pyenv install 3.13`, or choose --python 3.12, which is here");
+    expect(lines[1]).toMatch(/^install: poetry install failed: Python 3\.13 is not installed here; get it with `pyenv install 3\.13`, then run: cd my-api && poetry install \(or create the project again with --python 3\.12, which is here\) \(\d+\.\ds\)$/);
+    expect(lines[2]).toBe(`install failed; the project is complete and kept in ${path.join(cwd, "my-api")}`);
+    expect(lines, "no traceback or output tail").toHaveLength(3);
   });
 
   it("without git, or inside a work tree, the git step is skipped with a notice and the run succeeds", async () => {

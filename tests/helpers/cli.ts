@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,9 +7,21 @@ import { execa, type Options } from "execa";
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const cliPath = path.join(repoRoot, "bin", "create-svc-app.js");
 
-/** A fresh empty folder under the system temp dir. */
+const made: string[] = [];
+
+/**
+ * A fresh empty folder under the system temp dir. Every folder made here is removed after the
+ * test file ends (tests/helpers/cleanup.ts, a setup file of every tier), so a run leaves nothing.
+ */
 export function tempDir(prefix = "svc-cli-"): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every folder tempDir made so far (generated projects, stand-in bins, caches inside them). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /**

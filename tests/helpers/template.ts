@@ -1,8 +1,8 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Answers } from "../../src/options/types.js";
 import { parseManifest } from "../../src/templates/manifest.js";
+import { tempDir } from "./cli.js";
 import type { SourceFile, Template } from "../../src/templates/registry.js";
 
 /** A small manifest, valid unless a test changes it. */
@@ -69,7 +69,7 @@ export function demoAnswers(overrides: Partial<Answers> = {}): Answers {
 
 /** Writes a templates root on disk: { "demo/template.json": "...", ... }. */
 export function templatesOnDisk(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), "svc-templates-"));
+  const root = tempDir("svc-templates-");
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     writeFileSync(path.join(root, rel), content);

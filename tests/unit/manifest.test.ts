@@ -30,12 +30,24 @@ describe("manifest validation", () => {
     [{ layers: [{ source: "b", when: { colour: "red" } }] }, "layers[0].when.colour is not a declared option"],
     [{ layers: [{ source: "b", when: { orm: "gamma" } }] }, 'layers[0].when.orm "gamma" is not a choice of option orm'],
     [{ install: [[]] }, "install[0] must name a program"],
+    [{ install: [{ run: ["x"], explain: [{ output: "(", say: "?" }] }] }, "install[0].explain[0].output is not a regular expression"],
+    [{ install: [{ run: ["x"], hint: "?" }] }, "install[0].hint is not a known field"],
+    [{ next: [{ database: "cloud", needs: "?", run: ["make"] }] }, 'next[0].database must be one of local, docker, embedded (got "cloud")'],
+    [{ next: [{ database: "local", needs: "?", run: [] }, { database: "local", needs: "?", run: [] }] }, 'next lists the database path "local" twice'],
+    [{ next: [{ database: "local", needs: "?", install: "yes", run: [] }] }, "next[0].install must be true or false"],
+    [{ options: [{ name: "orm", message: "?", default: "a", detect: "ruby", choices: [{ value: "a" }] }] }, 'options[0].detect can only be "package-manager", "python", "node"'],
     [{ health: undefined }, "health must be an object"],
     [{ keep: ".env" }, "keep must be an array"],
     [{ keep: ["../.env"] }, "keep[0] must be a relative path inside the folder"],
   ])("rejects %j naming the file and field", (override, message) => {
     expect(() => parse(demoManifest(override))).toThrowError(TemplateError);
     expect(() => parse(demoManifest(override))).toThrowError(`templates/demo/template.json: ${message}`);
+  });
+
+  it("reads next as database paths; a plain list of commands is one local path", () => {
+    const paths = parse(demoManifest({ next: [{ database: "local", needs: "psql", install: true, run: ["make db"] }, { database: "docker", needs: "Docker", run: ["make up"] }] })).next;
+    expect(paths).toEqual([{ database: "local", needs: "psql", install: true, run: ["make db"] }, { database: "docker", needs: "Docker", install: false, run: ["make up"] }]);
+    expect(parse(demoManifest({ next: ["make dev"] })).next).toEqual([{ database: "local", needs: "a Postgres", install: true, run: ["make dev"] }]);
   });
 
   it("matches layers on every `when` entry", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDbIdentifier, checkProjectName, defaultDbNames, suggestProjectName, toPyPackage, toTitle } from "../../src/options/names.js";
+import { checkDbIdentifier, checkProjectName, defaultDbName, defaultDbUser, suggestProjectName, toPyPackage, toTitle } from "../../src/options/names.js";
 
 describe("project names", () => {
   it.each(["my-api", "api", "orders.service", "a1", "svc_2"])("accepts %s", (name) => {
@@ -39,10 +39,11 @@ describe("project names", () => {
 });
 
 describe("database identifiers", () => {
-  it("derives defaults from the project name", () => {
-    expect(defaultDbNames("my-api")).toEqual({ dbName: "my_api", dbUser: "my_api_user" });
-    const long = defaultDbNames("a".repeat(100));
-    expect(long.dbUser.length).toBeLessThanOrEqual(63);
+  it("derives the database from the project name and the user from the database, as --help says", () => {
+    expect(defaultDbName("my-api")).toBe("my_api");
+    expect(defaultDbUser("orders")).toBe("orders_user");
+    expect(defaultDbUser(defaultDbName("a".repeat(100))).length).toBeLessThanOrEqual(63);
+    expect(defaultDbUser("d".repeat(63)).length).toBe(63);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CancelledError, UserError } from "../../src/errors.js";
 import { resolveAnswers, type ResolveContext } from "../../src/options/resolve.js";
+import { applyDetection } from "../../src/options/detect.js";
 import type { Flags, Prompter } from "../../src/options/types.js";
 import { parseManifest } from "../../src/templates/manifest.js";
 import { demoManifest } from "../helpers/template.js";
@@ -63,7 +64,7 @@ describe("resolveAnswers", () => {
 
   it("lists the flags that would answer the missing questions when it cannot ask", async () => {
     await expect(resolveAnswers(flags(), ctx())).rejects.toThrowError(
-      "cannot ask questions here (stdin is not a terminal, or CI is set): give <directory>, --stack <py|ts>, --orm <sqlalchemy|sqlmodel>, --python <3.12|3.13>, or --yes to take the defaults",
+      "cannot ask questions here (stdin is not a terminal): give <directory>, --stack <py|ts>, --orm <sqlalchemy|sqlmodel>, --python <3.12|3.13>, or --yes to take the defaults",
     );
   });
 
@@ -91,6 +92,29 @@ describe("resolveAnswers", () => {
     await expect(resolveAnswers(flags({ directory: "my-api", stack: "py", options: { orm: "sqlalchemy", python: "3.13" } }), ctx({ fs: disk.fs, interactive: true, prompter }))).rejects.toThrowError(CancelledError);
   });
 
+  it("names why it cannot ask, as the CLI found it", async () => {
+    await expect(resolveAnswers(flags({ directory: "api" }), ctx({ noPrompts: "--json is set" }))).rejects.toThrowError(/^cannot ask questions here \(--json is set\): give --stack/);
+  });
+
+  it("asks about a non-empty directory right after its name, before the stack questions", async () => {
+    const disk = memDisk({ "/work/my-api/notes.txt": "mine" });
+    const { prompter, asked } = scripted(["my-api", true, "py", "sqlalchemy", "3.13", false, false, false]);
+    const a = await resolveAnswers(flags({ install: undefined, git: undefined, boot: undefined }), ctx({ fs: disk.fs, interactive: true, prompter }));
+    expect(asked.slice(0, 3)).toEqual(["Project name", expect.stringMatching(/^my-api is not empty\. Add the template's files/), "Stack"]);
+    expect(a.force).toBe(true);
+  });
+
+  it("a dry run into a non-empty directory needs no --force (it writes nothing)", async () => {
+    const disk = memDisk({ "/work/my-api/notes.txt": "mine" });
+    const a = await resolveAnswers(flags({ yes: true, dryRun: true }), ctx({ fs: disk.fs }));
+    expect(a).toMatchObject({ force: false, target: { kind: "non-empty" } });
+  });
+
+  it("derives the db user from the db name, as --help says (<db-name>_user)", async () => {
+    const a = await resolveAnswers(flags({ yes: true, dbName: "orders" }), ctx());
+    expect([a.dbName, a.dbUser]).toEqual(["orders", "orders_user"]);
+  });
+
   it("a cancelled prompt stops resolution with CancelledError", async () => {
     const { prompter } = scripted([Symbol("cancel")]);
     await expect(resolveAnswers(flags(), ctx({ interactive: true, prompter }))).rejects.toThrowError(CancelledError);
@@ -107,7 +131,7 @@ describe("package manager detection", () => {
     { name: "pm", message: "PM?", default: "npm", detect: "package-manager", choices: [{ value: "npm" }, { value: "pnpm" }] },
   ], layers: [{ source: "base" }] }), "ts/template.json", "ts");
   const resolvePm = async (agent: string | undefined, given?: string) =>
-    (await resolveAnswers(flags({ yes: true, options: { pm: given } }), ctx({ manifests: [withPm], env: { npm_config_user_agent: agent } }))).options.pm;
+    (await resolveAnswers(flags({ yes: true, options: { pm: given } }), ctx({ manifests: await applyDetection([withPm], { npm_config_user_agent: agent }) }))).options.pm;
 
   it.each([
     ["pnpm/10.34.9 npm/? node/v20.20.2 linux x64", "pnpm"],

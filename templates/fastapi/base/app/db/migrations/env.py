@@ -5,6 +5,7 @@ alembic.ini. A caller such as the test suite may pass another one in `config.att
 """
 
 import asyncio
+import sys
 from logging.config import fileConfig
 from typing import Any, Literal
 
@@ -12,6 +13,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import URL, pool
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -74,7 +76,20 @@ async def run_migrations_online() -> None:
         await engine.dispose()
 
 
+def database_failure(error: OSError | DBAPIError) -> str:
+    """The database's own words in one line (SQLAlchemy wraps the driver's error)."""
+    inner: BaseException = error
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        inner = error.orig.__cause__ or error.orig
+    return (str(inner).splitlines() or [type(inner).__name__])[0]
+
+
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_migrations_online())
+    try:
+        asyncio.run(run_migrations_online())
+    except (OSError, DBAPIError) as error:
+        # One readable line with the cause (role missing, wrong password, server down), not a
+        # traceback through alembic and asyncio that ends in it.
+        sys.exit(f"Migrations failed: {database_failure(error)}")

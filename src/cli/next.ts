@@ -1,0 +1,75 @@
+import type { Answers } from "../options/types.js";
+import { probe } from "../options/probe.js";
+import type { DatabasePath, Manifest } from "../templates/manifest.js";
+import { installCommands } from "../steps/steps.js";
+import { quote } from "../steps/runner.js";
+
+/** One way from the fresh project to a healthy service: the commands, as a shell takes them. */
+export interface NextPath {
+  readonly database: DatabasePath;
+  readonly needs: string;
+  readonly commands: readonly string[];
+}
+
+/**
+ * What to run next, for every database path the template offers, and the one this machine is
+ * ready for (`database`) with the reason (`why`). Printed in the summary and given as `next` in --json.
+ */
+export interface NextPlan {
+  readonly database: DatabasePath;
+  readonly why: string;
+  readonly paths: readonly NextPath[];
+}
+
+const TITLES: Record<DatabasePath, string> = { local: "a local Postgres", docker: "Docker Compose", embedded: "the embedded Postgres" };
+
+/**
+ * Builds the plan: each path is `cd <dir>`, the install commands when the path needs them and the
+ * install step did not run, then the manifest's commands. The path is chosen by looking (a second
+ * or two at most): the boot step's Compose stack, else a Postgres that answers pg_isready (PGHOST,
+ * PGPORT as psql reads them), else a Docker engine (not asked again when the boot step ran), else
+ * the first path the template lists.
+ */
+/** What the post steps did that matters here: installed (on this machine), and the boot step's outcome if it ran. */
+export interface Done {
+  readonly installed: boolean;
+  readonly boot?: "ok" | "failed";
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export async function planNext(manifest: Manifest, answers: Answers, done: Done): Promise<NextPlan> {
+  const cd = answers.directory === "." ? [] : [`cd ${quote(answers.directory)}`];
+  const install = done.installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "));
+  // A template without next steps still gets its way in: cd and the install commands.
+  const specs = manifest.next.length > 0 ? manifest.next : [{ database: "local" as const, needs: "nothing more", install: true, run: [] }];
+  const paths = specs.map((p) => ({ database: p.database, needs: p.needs, commands: [...cd, ...(p.install ? install : []), ...p.run] }));
+  const offers = (d: DatabasePath) => paths.some((p) => p.database === d);
+  const chosen = await choosePath(offers, done);
+  return { ...chosen, paths };
+}
+
+async function choosePath(offers: (d: DatabasePath) => boolean, done: Done): Promise<{ database: DatabasePath; why: string }> {
+  if (done.boot === "ok" && offers("docker")) return { database: "docker", why: "the boot step started it with Docker Compose" };
+  const where = `${done.env.PGHOST || "the local socket"}${done.env.PGPORT ? `:${done.env.PGPORT}` : ""}`;
+  if (offers("local") && (await probe(["pg_isready", "--quiet"], { timeoutMs: 1_000, env: done.env })).ok) {
+    return { database: "local", why: `a Postgres answers pg_isready at ${where}` };
+  }
+  if (done.boot === "failed" && offers("docker")) return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and the boot step failed: see its message` };
+  if (offers("docker") && (await probe(["docker", "info", "--format", "{{.ServerVersion}}"], { timeoutMs: 2_000, env: done.env })).ok) {
+    return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and a Docker engine answers docker info` };
+  }
+  const first: DatabasePath = offers("local") ? "local" : "docker";
+  return { database: first, why: `neither a Postgres (pg_isready at ${where}) nor a Docker engine (docker info) answered; start one first` };
+}
+
+/** The plan as the summary prints it: the chosen path first, then the others. */
+export function formatNext(plan: NextPlan): string {
+  const chosen = plan.paths.find((p) => p.database === plan.database)!;
+  const others = plan.paths.filter((p) => p !== chosen);
+  const block = (p: NextPath) => p.commands.map((c) => `  ${c}`).join("\n");
+  return [
+    `Next, with ${TITLES[chosen.database]} (${plan.why}):`,
+    block(chosen),
+    ...others.flatMap((p) => [`Or, with ${TITLES[p.database]} (needs ${p.needs}):`, block(p)]),
+  ].join("\n");
+}

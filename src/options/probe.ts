@@ -1,0 +1,13 @@
+/**
+ * A quick read-only look at the machine (`pg_isready`, `docker info`, `uv python list`): an argv
+ * array, a short timeout, never throws. Uses child_process directly, because loading execa
+ * would cost more than the probe itself on a run without post steps.
+ */
+export async function probe(argv: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<{ ok: boolean; stdout: string }> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: options.timeoutMs, env: options.env }, (error, stdout) => {
+      resolve({ ok: !error, stdout: String(stdout) });
+    });
+  });
+}

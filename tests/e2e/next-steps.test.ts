@@ -1,0 +1,134 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot, tempDir } from "../helpers/cli.js";
+import { packageRunners, packCleanClone, terminalEnv } from "../helpers/pack.js";
+import { freePort } from "../helpers/standins.js";
+import { CI, dropDatabaseAndRole, missingPrerequisites, PG } from "./harness.js";
+import { exerciseItemsApi } from "./http.js";
+import { nodeBinDir } from "./node-runtime.js";
+import { readmeBlock, walkCommands } from "./walk.js";
+
+// The path a new user walks, literally: the published package (packed from a clean clone) run
+// with `npm exec --package <tgz>` in an empty folder, then the `next` commands it lists in
+// --json (the same ones it prints) run exactly as given, in a shell, until /health answers and
+// /items works. A user with a local Postgres has psql's usual settings (PGHOST, PGUSER); nothing
+// else is prepared: no init_db.sql by hand, no Python or Node chosen behind the CLI's back.
+//
+// The cells cover every runtime the machine has for FastAPI (pyenv's 3.11, 3.12, 3.13) and the
+// three Node majors for Fastify (a real binary from the registry's `node` package, first on
+// PATH, so the CLI itself runs on it and detects it), every ORM, both package managers, and the
+// generated README's quick start once per stack. The Docker path is walked by `pnpm test:boot`.
+
+type Cell = { stack: "fastapi" | "fastify"; orm: string; runtime: string; pm?: string; follow: "next" | "readme"; flags: string[] };
+const cells: Cell[] = [
+  // No --python: the default must be the newest found here (3.13 on this machine).
+  { stack: "fastapi", orm: "sqlalchemy", runtime: "3.13", follow: "next", flags: [] },
+  { stack: "fastapi", orm: "sqlmodel", runtime: "3.12", follow: "next", flags: ["--python", "3.12"] },
+  { stack: "fastapi", orm: "sqlalchemy", runtime: "3.11", follow: "next", flags: ["--python", "3.11"] },
+  { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", follow: "readme", flags: ["--no-install"] },
+  // No --node: the CLI runs on that Node, so the default must be it.
+  { stack: "fastify", orm: "drizzle", runtime: "24", pm: "npm", follow: "next", flags: [] },
+  { stack: "fastify", orm: "typeorm", runtime: "22", pm: "npm", follow: "next", flags: [] },
+  { stack: "fastify", orm: "kysely", runtime: "26", pm: "pnpm", follow: "next", flags: ["--pm", "pnpm"] },
+  { stack: "fastify", orm: "kysely", runtime: "24", pm: "npm", follow: "readme", flags: ["--no-install"] },
+];
+
+const missing = await missingPrerequisites([
+  { name: "Poetry 2", check: ["poetry", "--version"], how: "`python3 -m pip install 'poetry>=2.2,<3'`" },
+  { name: "make", check: ["make", "--version"], how: "`apt-get install make`" },
+  { name: "psql", check: ["psql", "--version"], how: "`apt-get install postgresql-client`" },
+  ...["3.11", "3.12", "3.13"].map((v) => ({ name: `Python ${v} (pyenv)`, check: ["pyenv", "prefix", v], how: `\`pyenv install ${v}\`` })),
+]);
+if (missing.length > 0) {
+  if (CI) throw new Error(`e2e prerequisites missing:\n${missing.join("\n")}`);
+  console.warn(`Skipping the next-steps e2e tier:\n${missing.join("\n")}`);
+}
+
+// Poetry through the Simple-API fallback where the index lacks per-release JSON (as here), pnpm
+// through npx; both otherwise as shipped.
+const supportBin = path.join(repoRoot, "scripts", "support", "bin");
+const walked: string[] = [];
+let tarball = "";
+let work = "";
+
+beforeAll(async () => {
+  if (missing.length > 0) return;
+  ({ tarball, dir: work } = await packCleanClone());
+  // Warm the package runner's cache once, so each cell's time is a warm run.
+  const { argv, env } = packageRunners(tarball, work).npm;
+  await execa(argv[0], [...argv.slice(1), "--version"], { cwd: work, extendEnv: false, env: terminalEnv(env) });
+});
+
+afterAll(() => {
+  if (walked.length > 0) console.log(`From \`npm exec <tgz>\` to a healthy /health by the printed steps (warm caches):\n${walked.join("\n")}`);
+});
+
+const label = (c: Cell) => `${c.stack} ${c.orm}${c.pm ? ` ${c.pm}` : ""} on ${c.stack === "fastapi" ? "Python" : "Node"} ${c.runtime} (${c.follow})`;
+
+describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const))("%s", (_title, cell) => {
+  const name = `svc-${randomBytes(4).toString("hex")}`;
+  const dbName = name.replace("-", "_");
+  const dbUser = `${dbName}_user`;
+  afterAll(() => dropDatabaseAndRole(dbName, dbUser));
+
+  it(`generates from the packed package and reaches a healthy service by the ${cell.follow === "next" ? "printed next steps" : "README's quick start"}, verbatim`, async () => {
+    const cwd = path.join(tempDir("svc-walk-"), "work");
+    mkdirSync(cwd);
+    const nodeBin = cell.stack === "fastify" ? await nodeBinDir(cell.runtime) : undefined;
+    const port = await freePort();
+    // The user's shell: psql reaches the local server as its superuser; the service's port is
+    // a free one (the machine is shared); Poetry keeps the virtualenv in the project (removed with it).
+    const env: Record<string, string> = {
+      ...terminalEnv(),
+      PATH: [nodeBin, supportBin, process.env.PATH].filter(Boolean).join(":"),
+      PGHOST: PG.host, PGPORT: PG.port, PGUSER: PG.user,
+      WEB_PORT: String(port),
+      POETRY_VIRTUALENVS_IN_PROJECT: "true",
+      NO_COLOR: "1",
+    };
+    const runner = packageRunners(tarball, work).npm;
+    const started = Date.now();
+    const generated = await execa(runner.argv[0], [...runner.argv.slice(1), name, "--yes", "--json", "--stack", cell.stack, "--orm", cell.orm, ...cell.flags], {
+      cwd, env: { ...env, ...runner.env }, extendEnv: false, reject: false, stdin: "ignore", timeout: 600_000,
+    });
+    expect(generated.exitCode, `${generated.stderr}\n${generated.stdout}`).toBe(0);
+    const out = JSON.parse(String(generated.stdout));
+    expect(out.answers.options).toMatchObject({ orm: cell.orm, [cell.stack === "fastapi" ? "python" : "node"]: cell.runtime, ...(cell.pm ? { pm: cell.pm } : {}) });
+    expect(out.answers).toMatchObject({ dbName, dbUser });
+    expect(out.warnings, "the runtime is installed here, so nothing to warn about").toEqual([]);
+    // With psql's settings pointing at a live server, the CLI picks the local-Postgres path.
+    expect(out.next.database).toBe("local");
+    const printed = out.next.paths.find((p: { database: string }) => p.database === "local").commands as string[];
+    expect(printed[0]).toBe(`cd ${name}`);
+
+    if (cell.follow === "next") {
+      // A user who skips `make db` gets the database's reason in one line, not a traceback or only the SQL.
+      const early = await execa("make", ["migrate"], { cwd: path.join(cwd, name), env, reject: false, all: true });
+      expect(early.exitCode).not.toBe(0);
+      expect(String(early.all)).toMatch(new RegExp(`^Migrations (up )?failed: role "${dbUser}" does not exist`, "m"));
+      expect(String(early.all)).not.toMatch(/Traceback|^\s+at /m);
+    }
+    const commands = cell.follow === "next"
+      ? printed
+      : [printed[0]!, ...readmeBlock(readFileSync(path.join(cwd, name, "README.md"), "utf8"), "Quick start")];
+    const walk = await walkCommands(commands, { cwd, env, port, timeoutMs: 600_000 });
+    const seconds = (Date.now() - started) / 1000;
+    walked.push(`  ${label(cell).padEnd(44)} ${seconds.toFixed(1).padStart(6)} s   ${commands.join(" ; ")}`);
+    try {
+      await exerciseItemsApi(walk.base);
+    } finally {
+      await walk.stop();
+    }
+    // The service ran on the runtime the project names.
+    const project = path.join(cwd, name);
+    if (cell.stack === "fastapi") {
+      const version = await execa(path.join(project, ".venv", "bin", "python"), ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
+      expect(String(version.stdout).trim()).toBe(cell.runtime);
+    } else {
+      expect(readFileSync(path.join(project, ".nvmrc"), "utf8").trim()).toBe(cell.runtime);
+    }
+  });
+});
