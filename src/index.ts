@@ -5,14 +5,16 @@ import { defaultTemplatesRoot } from "./templates/registry.js";
 import { realFs } from "./write/fs.js";
 import { printJson, type CommandContext, type Io } from "./commands/context.js";
 import { createCommand } from "./commands/create.js";
-import { updateCommand } from "./commands/update.js";
 
 export type { Io } from "./commands/context.js";
 
 type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>;
 
 /** Subcommands by their first word; any other first word is create's directory. */
-const SUBCOMMANDS = new Map<string, Command>([["update", updateCommand]]);
+const SUBCOMMANDS = new Map<string, Command>([
+  // Loaded on use: a scaffold never pays for the merge and git code of an update.
+  ["update", async (argv, ctx) => (await import("./commands/update.js")).updateCommand(argv, ctx)],
+]);
 
 const defaultIo = (): Io => ({
   stdin: process.stdin,
