@@ -183,8 +183,8 @@ recipe_postgres() { # rootfs major
     --change 'VOLUME /var/lib/postgresql/data')
 }
 
-# The images the templates' Dockerfiles name with their default answers: FROM lines with the
-# manifest defaults filled in (the boot tier generates with the defaults).
+# The images the templates' Dockerfiles name with the boot tier's answers: FROM lines with the
+# manifest defaults filled in (the boot tier generates with the defaults, and --postgres 15).
 template_images() {
   node --input-type=module - "$REPO/templates" <<'EOF'
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -202,13 +202,18 @@ const walk = (dir, defaults) => {
     }
   }
 };
-for (const stack of readdirSync(root)) {
-  if (!statSync(path.join(root, stack)).isDirectory()) continue;
-  const manifest = path.join(root, stack, "template.json");
+// The boot tier's answers that are not the defaults (tests/boot/harness.ts variantFlags).
+const overrides = { postgres: "15" };
+const dirs = readdirSync(root).filter((d) => statSync(path.join(root, d)).isDirectory());
+const answers = {};
+for (const stack of dirs) {
   let defaults = {};
-  try { defaults = Object.fromEntries(JSON.parse(readFileSync(manifest, "utf8")).options.map((o) => [o.name, o.default])); } catch {}
-  walk(path.join(root, stack), defaults);
+  try { defaults = Object.fromEntries(JSON.parse(readFileSync(path.join(root, stack, "template.json"), "utf8")).options.map((o) => [o.name, o.default])); } catch {}
+  answers[stack] = { ...defaults, ...overrides };
 }
+// Shared layers (_shared/) take the answers of every stack.
+const all = Object.assign({}, ...Object.values(answers));
+for (const dir of dirs) walk(path.join(root, dir), dir.startsWith("_") ? all : answers[dir]);
 console.log([...images].sort().join("\n"));
 EOF
 }

@@ -28,7 +28,7 @@ const TITLES: Record<DatabasePath, string> = { local: "a local Postgres", docker
  * install step did not run, then the manifest's commands. The path is chosen by looking (a second
  * or two at most): the boot step's Compose stack, else a Postgres that answers pg_isready (PGHOST,
  * PGPORT as psql reads them), else a Docker engine (not asked again when the boot step ran), else
- * the first path the template lists.
+ * the embedded Postgres when the template offers it, else the first path the template lists.
  */
 /** What the post steps did that matters here: installed (on this machine), and the boot step's outcome if it ran. */
 export interface Done {
@@ -58,8 +58,10 @@ async function choosePath(offers: (d: DatabasePath) => boolean, done: Done): Pro
   if (offers("docker") && (await probe(["docker", "info", "--format", "{{.ServerVersion}}"], { timeoutMs: 2_000, env: done.env })).ok) {
     return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and a Docker engine answers docker info` };
   }
+  const neither = `neither a Postgres (pg_isready at ${where}) nor a Docker engine (docker info) answered`;
+  if (offers("embedded")) return { database: "embedded", why: `${neither}; it needs neither` };
   const first: DatabasePath = offers("local") ? "local" : "docker";
-  return { database: first, why: `neither a Postgres (pg_isready at ${where}) nor a Docker engine (docker info) answered; start one first` };
+  return { database: first, why: `${neither}; start one first` };
 }
 
 /** The plan as the summary prints it: the chosen path first, then the others. */

@@ -71,8 +71,8 @@ export interface InstallCommand {
 
 /**
  * Where the project's database runs, each a path to a healthy service: "local", a Postgres the
- * user reaches as a superuser (PGHOST, PGUSER, ...); "docker", the Compose stack. (A later path,
- * "embedded", is reserved.)
+ * user reaches as a superuser (PGHOST, PGUSER, ...); "docker", the Compose stack; "embedded", a
+ * PostgreSQL server from a dev dependency, started by the project's own commands.
  */
 export const DATABASE_PATHS = ["local", "docker", "embedded"] as const;
 export type DatabasePath = (typeof DATABASE_PATHS)[number];

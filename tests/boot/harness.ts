@@ -26,8 +26,12 @@ export const VARIANTS: readonly Variant[] = [
 
 export const label = (v: Variant) => [v.stack, v.orm, v.pm].filter(Boolean).join(" ");
 
-/** The answers as flags; everything else (Python, Node, install, git) is the CLI's default. */
-export const variantFlags = (v: Variant) => ["--stack", v.stack, "--orm", v.orm, ...(v.pm ? ["--pm", v.pm] : [])];
+/**
+ * The answers as flags; everything else (Python, Node, install, git) is the CLI's default, except
+ * PostgreSQL: 15, as the stand-in postgres images come from Debian's packages and no Debian release
+ * here ships PostgreSQL 18 (the default) yet.
+ */
+export const variantFlags = (v: Variant) => ["--stack", v.stack, "--orm", v.orm, ...(v.pm ? ["--pm", v.pm] : []), "--postgres", "15"];
 
 /** A file of the service's own code inside its image, relative to the WORKDIR /home/code. */
 export const codeFile = (v: Variant) => (v.stack === "fastapi" ? "app/main.py" : "dist/main.js");

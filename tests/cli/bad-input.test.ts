@@ -10,7 +10,7 @@ const cases: [string, string[], RegExp][] = [
   ["unknown stack", ["my-api", "--yes", "--stack", "django"], /--stack "django" is not a stack; choose one of: fastapi, fastify$/],
   ["unknown ORM", ["my-api", "--yes", "--orm", "mongo"], /--orm "mongo" is not offered by --stack fastapi; choose one of: sqlalchemy, sqlmodel/],
   ["ORM of another stack", ["my-api", "--yes", "--orm", "drizzle"], /--orm "drizzle" is not offered by --stack fastapi \(it belongs to --stack fastify\); choose one of: sqlalchemy, sqlmodel/],
-  ["Node version for the Python stack", ["my-api", "--yes", "--node", "24"], /--node does not apply to --stack fastapi \(it belongs to fastify; fastapi takes --orm, --python\)/],
+  ["Node version for the Python stack", ["my-api", "--yes", "--node", "24"], /--node does not apply to --stack fastapi \(it belongs to fastify; fastapi takes --orm, --python, --postgres\)/],
   ["Python version for the Node stack", ["my-api", "--yes", "--stack", "fastify", "--python", "3.13"], /--python does not apply to --stack fastify/],
   ["unmaintained Node version", ["my-api", "--yes", "--stack", "fastify", "--node", "20"], /--node "20" is not offered by --stack fastify; choose one of: 22, 24, 26/],
   ["unsupported package manager", ["my-api", "--yes", "--stack", "fastify", "--pm", "yarn"], /--pm "yarn" is not offered by --stack fastify; choose one of: npm, pnpm/],
@@ -56,7 +56,7 @@ const cases: [string, string[], RegExp][] = [
   ["unwritable place (procfs)", ["/proc/my-api", "--yes", "--no-git", "--no-install"], /cannot write \/proc\/my-api: cannot create folders there/],
   ["unwritable place (sysfs)", ["/sys/my-api", "--yes", "--no-git", "--no-install"], /cannot write \/sys\/my-api: permission denied/],
   ["the parent directory", ["..", "--yes"], /^error: \.\. is not empty \(\d+ entries\); pass --force/],
-  ["no answers and no terminal", ["my-api"], /cannot ask questions here \(CI is set\): give --stack <fastapi\|fastify>, --orm <sqlalchemy\|sqlmodel>, --python <3.11\|3.12\|3.13\|3.14>, or --yes/],
+  ["no answers and no terminal", ["my-api"], /cannot ask questions here \(CI is set\): give --stack <fastapi\|fastify>, --orm <sqlalchemy\|sqlmodel>, --python <3.11\|3.12\|3.13\|3.14>, --postgres <18\|15>, or --yes/],
 ];
 
 describe("bad input: exit code 2, one line naming the value and what is allowed, nothing written", () => {

@@ -65,6 +65,7 @@ describe("the CLI as a user runs it", () => {
     expect(next.paths.map((p) => [p.database, p.commands])).toEqual([
       ["local", ["cd other-api", "poetry install", "make db", "make migrate", "make dev"]],
       ["docker", ["cd other-api", "make up"]],
+      ["embedded", ["cd other-api", "poetry install", "make embedded", "make dev"]],
     ]);
     expect(human.stdout).toContain([
       "Next, with a local Postgres (a Postgres answers pg_isready at the local socket):",

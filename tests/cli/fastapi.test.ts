@@ -19,6 +19,7 @@ const FASTAPI_TREE = [
   "app/models/__init__.py", "app/models/item.py",
   "app/schema/__init__.py", "app/schema/item.py",
   "app/services/__init__.py", "app/services/items.py",
+  "scripts/__init__.py", "scripts/embedded_db.py",
   "sql/db.Dockerfile", "sql/init_db.sql",
   "tests/__init__.py", "tests/conftest.py", "tests/helpers.py", "tests/test_health.py", "tests/test_items.py", "tests/test_migrations.py", "tests/test_session.py",
 ].sort();
@@ -52,6 +53,18 @@ describe.each(variants)("fastapi $orm on Python $python", (options) => {
     expect(pyproject).toMatch(/requires-python = ">=3\.11/);
     expect(pyproject).toContain(`target-version = "py${options.python!.replace(".", "")}"`);
     expect(pyproject.includes("sqlmodel")).toBe(options.orm === "sqlmodel");
+  });
+
+  it("keeps the embedded Postgres to development: a dev dependency the image does not install, its data ignored by git and Docker", () => {
+    const pyproject = readFileSync(path.join(dir, "pyproject.toml"), "utf8");
+    const devGroup = pyproject.slice(pyproject.indexOf("[tool.poetry.group.dev.dependencies]"));
+    expect(devGroup.slice(0, devGroup.indexOf("\n[", 1))).toMatch(/^embedded-postgres = /m);
+    expect(pyproject.slice(0, pyproject.indexOf("[tool.poetry.group.dev.dependencies]"))).not.toContain("embedded-postgres");
+    expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toMatch(/poetry install [^\n]*--only main/);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toMatch(/^\.postgres\/$/m);
+    expect(readFileSync(path.join(dir, ".dockerignore"), "utf8")).toMatch(/^\.postgres\/$/m);
+    // The README says where the embedded server's major differs from the one Compose runs.
+    expect(readFileSync(path.join(dir, "README.md"), "utf8").includes(`(**not ${options.postgres}**`)).toBe(options.postgres !== "18");
   });
 
   it("compiles as Python", async () => {

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe("interactive flow in a real terminal", () => {
-  it("asks name, stack, ORM, Python and the three steps, then writes the project and prints the next commands", async () => {
+  it("asks name, stack, ORM, Python, PostgreSQL and the three steps, then writes the project and prints the next commands", async () => {
     const cwd = tempDir();
     const gitconfig = path.join(tempDir(), "gitconfig");
     writeFileSync(gitconfig, "[user]\n\tname = Terminal User\n\temail = tty@example.invalid\n");
@@ -33,6 +33,9 @@ describe("interactive flow in a real terminal", () => {
     await session.keys(["Enter"]); // sqlmodel
     await session.waitFor(/Which Python version\?/);
     await session.keys(["Enter"]); // 3.13
+    await session.waitFor(/Which PostgreSQL version\?[\s\S]*PostgreSQL 18[\s\S]*PostgreSQL 15/);
+    await session.keys(["Down"]);
+    await session.keys(["Enter"]); // 15
     await session.waitFor(/Install dependencies\?/);
     await session.keys(["Right"]);
     await session.keys(["Enter"]); // No
@@ -49,7 +52,7 @@ describe("interactive flow in a real terminal", () => {
     expect(screen).toMatch(/poetry install/); // install was declined, so it is listed next
     expect(screen).toMatch(/cd shop-api/);
     const record = JSON.parse(readFileSync(path.join(cwd, "shop-api", ".svc-app.json"), "utf8"));
-    expect(record.answers).toMatchObject({ name: "shop-api", stack: "fastapi", orm: "sqlmodel", python: "3.13" });
+    expect(record.answers).toMatchObject({ name: "shop-api", stack: "fastapi", orm: "sqlmodel", python: "3.13", postgres: "15" });
   });
 
   it.each([["Escape"], ["C-c"]])("%s at a prompt prints Cancelled, exits 130 and writes nothing", async (key) => {
@@ -71,7 +74,7 @@ describe("runtime versions found on the machine", () => {
     const cwd = tempDir();
     const machine = fakeMachine([".pyenv/versions/3.11.9", ".pyenv/versions/3.12.4"]);
     // PATH in the command itself: tmux's shell puts the machine's own PATH back in front.
-    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --no-install --no-git --no-boot`, cwd, machine);
+    session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi --orm sqlalchemy --postgres 18 --no-install --no-git --no-boot`, cwd, machine);
     await session.waitFor(/Which Python version\?[\s\S]*Python 3\.12 \(default, found here\)/);
     await session.keys(["Down"]);
     expect(await session.waitFor(/Python 3\.13/)).not.toMatch(/Python 3\.13 \([^)]*found here/);
@@ -151,10 +154,12 @@ describe("interactive flow for the Node stack", () => {
     await session.waitFor(/package manager/);
     await session.keys(["Down"]);
     await session.keys(["Enter"]); // pnpm
+    await session.waitFor(/Which PostgreSQL version\?/);
+    await session.keys(["Enter"]); // 18, the default
     const code = await session.exitCode();
     expect(code, await session.screen()).toBe(0);
     const record = JSON.parse(readFileSync(path.join(cwd, "ts-api", ".svc-app.json"), "utf8"));
-    expect(record.answers).toMatchObject({ stack: "fastify", orm: "kysely", node: "26", pm: "pnpm" });
+    expect(record.answers).toMatchObject({ stack: "fastify", orm: "kysely", node: "26", pm: "pnpm", postgres: "18" });
     expect(existsSync(path.join(cwd, "ts-api", "pnpm-lock.yaml"))).toBe(true);
     expect(await session.screen()).toMatch(/pnpm install --frozen-lockfile/);
   });

@@ -41,6 +41,16 @@ export function commonProjectChecks(project: () => GeneratedProject, webPort: nu
     }
   });
 
+  it("runs the chosen PostgreSQL major in Compose (sql/db.Dockerfile, its volume) and the README says so", () => {
+    const major = (project().json as { answers: { options: { postgres: string } } }).answers.options.postgres;
+    const from = readDockerfile(path.join(project().dir, "sql", "db.Dockerfile")).filter((i) => i.keyword.toUpperCase() === "FROM");
+    expect(from.map((i) => i.args)).toEqual([`postgres:${major}-alpine`]);
+    const db = (parseYaml(file("docker-compose.yml")) as { services: { db: { volumes: string[] } } }).services.db;
+    // From 18 the image keeps its data under /var/lib/postgresql/<major> and refuses a volume on .../data.
+    expect(db.volumes).toEqual([Number(major) >= 18 ? "db-data:/var/lib/postgresql" : "db-data:/var/lib/postgresql/data"]);
+    expect(file("README.md")).toContain(`PostgreSQL ${major} image`);
+  });
+
   it("builds no secret into an image: init_db.sql reads DB_PASSWORD at run time, no build argument, no .env copied", () => {
     const initDb = file("sql/init_db.sql");
     expect(initDb).toMatch(/^\\getenv db_password DB_PASSWORD$/m);

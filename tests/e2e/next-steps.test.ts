@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,8 +21,16 @@ import { readmeBlock, walkCommands } from "./walk.js";
 // three Node majors for Fastify (a real binary from the registry's `node` package, first on
 // PATH, so the CLI itself runs on it and detects it), every ORM, both package managers, and the
 // generated README's quick start once per stack. The Docker path is walked by `pnpm test:boot`.
+//
+// The third situation (`db: "embedded"`): no Postgres reachable and no Docker engine. psql's
+// settings point at an empty socket folder and a closed port, DOCKER_HOST at no socket, and the
+// project's .env keeps its localhost:5432 (which the embedded path must not use: the generated
+// project then runs against its embedded server only). The CLI must pick the embedded path, whose
+// commands reach a healthy service; then the project's own `make test` passes, stopping
+// `make dev` leaves no server running, git ignores the data folder and `make clean` removes it.
 
-type Cell = { stack: "fastapi" | "fastify"; orm: string; runtime: string; pm?: string; follow: "next" | "readme"; flags: string[] };
+type Db = "local" | "embedded";
+type Cell = { stack: "fastapi" | "fastify"; orm: string; runtime: string; pm?: string; follow: "next" | "readme"; flags: string[]; db?: Db };
 const cells: Cell[] = [
   // No --python: the default must be the newest found here (3.13 on this machine).
   { stack: "fastapi", orm: "sqlalchemy", runtime: "3.13", follow: "next", flags: [] },
@@ -34,6 +42,9 @@ const cells: Cell[] = [
   { stack: "fastify", orm: "typeorm", runtime: "22", pm: "npm", follow: "next", flags: [] },
   { stack: "fastify", orm: "kysely", runtime: "26", pm: "pnpm", follow: "next", flags: ["--pm", "pnpm"] },
   { stack: "fastify", orm: "kysely", runtime: "24", pm: "npm", follow: "readme", flags: ["--no-install"] },
+  // Nothing but the runtime: the embedded Postgres, for every ORM of the stacks that offer it.
+  { stack: "fastapi", orm: "sqlalchemy", runtime: "3.13", follow: "next", flags: [], db: "embedded" },
+  { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", follow: "next", flags: ["--postgres", "15"], db: "embedded" },
 ];
 
 const missing = await missingPrerequisites([
@@ -66,7 +77,7 @@ afterAll(() => {
   if (walked.length > 0) console.log(`From \`npm exec <tgz>\` to a healthy /health by the printed steps (warm caches):\n${walked.join("\n")}`);
 });
 
-const label = (c: Cell) => `${c.stack} ${c.orm}${c.pm ? ` ${c.pm}` : ""} on ${c.stack === "fastapi" ? "Python" : "Node"} ${c.runtime} (${c.follow})`;
+const label = (c: Cell) => `${c.stack} ${c.orm}${c.pm ? ` ${c.pm}` : ""} on ${c.stack === "fastapi" ? "Python" : "Node"} ${c.runtime} (${c.follow}${c.db === "embedded" ? ", embedded" : ""})`;
 
 describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const))("%s", (_title, cell) => {
   const name = `svc-${randomBytes(4).toString("hex")}`;
@@ -74,9 +85,16 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
   const dbUser = `${dbName}_user`;
   afterAll(() => dropDatabaseAndRole(dbName, dbUser));
 
-  it(`generates from the packed package and reaches a healthy service by the ${cell.follow === "next" ? "printed next steps" : "README's quick start"}, verbatim`, async () => {
+  const db: Db = cell.db ?? "local";
+  it(`generates from the packed package and reaches a healthy service by the ${cell.follow === "next" ? "printed next steps" : "README's quick start"}, verbatim${db === "embedded" ? ", with no Postgres reachable" : ""}`, async () => {
     const cwd = path.join(tempDir("svc-walk-"), "work");
     mkdirSync(cwd);
+    // No Postgres: psql's socket folder holds no socket, its port is closed; no Docker engine.
+    const nowhere = path.join(cwd, "..", "no-postgres-here");
+    mkdirSync(nowhere);
+    const database: Record<string, string> = db === "local"
+      ? { PGHOST: PG.host, PGPORT: PG.port, PGUSER: PG.user }
+      : { PGHOST: nowhere, PGPORT: String(await freePort()), PGUSER: PG.user, DOCKER_HOST: `unix://${nowhere}/docker.sock` };
     const nodeBin = cell.stack === "fastify" ? await nodeBinDir(cell.runtime) : undefined;
     const port = await freePort();
     // The user's shell: psql reaches the local server as its superuser; the service's port is
@@ -84,7 +102,7 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     const env: Record<string, string> = {
       ...terminalEnv(),
       PATH: [nodeBin, supportBin, process.env.PATH].filter(Boolean).join(":"),
-      PGHOST: PG.host, PGPORT: PG.port, PGUSER: PG.user,
+      ...database,
       WEB_PORT: String(port),
       POETRY_VIRTUALENVS_IN_PROJECT: "true",
       NO_COLOR: "1",
@@ -99,12 +117,14 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     expect(out.answers.options).toMatchObject({ orm: cell.orm, [cell.stack === "fastapi" ? "python" : "node"]: cell.runtime, ...(cell.pm ? { pm: cell.pm } : {}) });
     expect(out.answers).toMatchObject({ dbName, dbUser });
     expect(out.warnings, "the runtime is installed here, so nothing to warn about").toEqual([]);
-    // With psql's settings pointing at a live server, the CLI picks the local-Postgres path.
-    expect(out.next.database).toBe("local");
-    const printed = out.next.paths.find((p: { database: string }) => p.database === "local").commands as string[];
+    // With psql's settings pointing at a live server, the CLI picks the local-Postgres path; with
+    // nothing reachable, the embedded one, and says why.
+    expect(out.next.database).toBe(db);
+    if (db === "embedded") expect(out.next.why).toMatch(/neither a Postgres .* nor a Docker engine/);
+    const printed = out.next.paths.find((p: { database: string }) => p.database === db).commands as string[];
     expect(printed[0]).toBe(`cd ${name}`);
 
-    if (cell.follow === "next") {
+    if (cell.follow === "next" && db === "local") {
       // A user who skips `make db` gets the database's reason in one line, not a traceback or only the SQL.
       const early = await execa("make", ["migrate"], { cwd: path.join(cwd, name), env, reject: false, all: true });
       expect(early.exitCode).not.toBe(0);
@@ -117,13 +137,14 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     const walk = await walkCommands(commands, { cwd, env, port, timeoutMs: 600_000 });
     const seconds = (Date.now() - started) / 1000;
     walked.push(`  ${label(cell).padEnd(44)} ${seconds.toFixed(1).padStart(6)} s   ${commands.join(" ; ")}`);
+    const project = path.join(cwd, name);
     try {
       await exerciseItemsApi(walk.base);
     } finally {
       await walk.stop();
     }
+    if (db === "embedded") await checkEmbeddedAfterDev(project, env);
     // The service ran on the runtime the project names.
-    const project = path.join(cwd, name);
     if (cell.stack === "fastapi") {
       const version = await execa(path.join(project, ".venv", "bin", "python"), ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
       expect(String(version.stdout).trim()).toBe(cell.runtime);
@@ -132,3 +153,42 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     }
   });
 });
+
+/** Servers whose data folder is inside `dir` (the embedded Postgres of a project), by pid. */
+async function serversUnder(dir: string): Promise<string[]> {
+  const ps = await execa("ps", ["-eo", "pid=,args="]);
+  return String(ps.stdout).split("\n").filter((l) => /\bpostgres -D /.test(l) && l.includes(`-D ${dir}`)).map((l) => l.trim());
+}
+
+/**
+ * After `make dev` was stopped: its embedded server stopped with it, the data folder is ignored
+ * by git, the project's own tests pass (on a throwaway embedded server, which they remove), and
+ * `make clean` removes the data.
+ */
+async function checkEmbeddedAfterDev(project: string, env: Record<string, string>): Promise<void> {
+  const data = path.join(project, ".postgres");
+  expect(existsSync(path.join(data, "PG_VERSION")), "make dev keeps its data in .postgres/").toBe(true);
+  expect(await serversUnder(data), "stopping make dev stops its server").toEqual([]);
+  const status = await execa("git", ["status", "--porcelain"], { cwd: project });
+  expect(String(status.stdout), "git ignores the embedded data").toBe("");
+  // The tests' throwaway server lives in the temporary folder: one of this test's own, to look into.
+  const scratch = mkdtempSync(path.join(project, "..", "tmp-"));
+  const tested = await execa("make", ["test"], { cwd: project, env: { ...env, TMPDIR: scratch }, extendEnv: false, reject: false, all: true, timeout: 300_000 });
+  expect(tested.exitCode, String(tested.all)).toBe(0);
+  expect(String(tested.all)).toMatch(/\d+ passed/);
+  expect(await serversUnder(scratch), "the tests' throwaway server stopped").toEqual([]);
+  expect(readdirSync(scratch).filter((f) => f.startsWith("embedded-postgres-")), "and its data folder is gone").toEqual([]);
+  // A crashed `make dev` (killed with its terminal) may leave its server running; the next one
+  // takes it over, and stopping that one stops the server.
+  const port = await freePort();
+  const again = { ...env, WEB_PORT: String(port) };
+  const crashed = await walkCommands(["make dev"], { cwd: project, env: again, port, timeoutMs: 120_000 });
+  await crashed.crash();
+  expect(await serversUnder(data), "the server outlives a crashed make dev (pg_ctl detaches it)").toHaveLength(1);
+  const second = await walkCommands(["make dev"], { cwd: project, env: again, port, timeoutMs: 120_000 });
+  await second.stop();
+  expect(await serversUnder(data), "the second make dev stopped the server the crashed one left").toEqual([]);
+  const cleaned = await execa("make", ["clean"], { cwd: project, env, extendEnv: false, reject: false, all: true });
+  expect(cleaned.exitCode, String(cleaned.all)).toBe(0);
+  expect(existsSync(data), "make clean removes the embedded data").toBe(false);
+}

@@ -6,6 +6,8 @@ export interface Walk {
   readonly base: string;
   /** Stops the shell and everything it started (its process group). */
   stop(): Promise<void>;
+  /** Kills the shell's process group at once (SIGKILL), as a crash or a closed terminal would. */
+  crash(): Promise<void>;
 }
 
 /**
@@ -48,7 +50,15 @@ export async function walkCommands(commands: readonly string[], options: { cwd: 
     const why = health.interrupted ? `the shell exited with code ${r.exitCode} before /health answered` : `/health did not answer 200 in time (last: ${health.last})`;
     throw new Error(`${why}; the commands were:\n${commands.map((c) => `  ${c}`).join("\n")}\noutput:\n${tailLines(output, 50)}`);
   }
-  return { base, stop };
+  const crash = async () => {
+    try {
+      process.kill(-shell.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await shell;
+  };
+  return { base, stop, crash };
 }
 
 /** The first ```sh block under `## <heading>` of a README, as its lines (comments stay: the shell skips them). */

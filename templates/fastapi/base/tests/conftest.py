@@ -2,12 +2,14 @@
 
 The database is created next to the configured one (same server, same user, from .env), named
 `<DB_NAME>_test_<random hex>`, migrated with Alembic and dropped when the run ends, so tests never
-touch your development data and two runs never collide.
+touch your development data and two runs never collide. With DB_HOST=embedded the server itself
+is a throwaway: an embedded Postgres in a temporary folder, set up by sql/init_db.sql.
 """
 
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
@@ -20,6 +22,7 @@ from app.core.config import settings
 from app.db.base import metadata
 from app.db.session import async_session_factory
 from app.main import app
+from scripts import embedded_db
 from tests.helpers import alembic_config
 
 # Postgres cuts identifiers at 63 bytes; cut the base name, never the random part.
@@ -30,11 +33,27 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-async def run_as_admin(sql: str) -> None:
+@dataclass(frozen=True)
+class Where:
+    host: str
+    port: int
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Where]:
+    """The configured server, or with DB_HOST=embedded a throwaway embedded one (its socket)."""
+    if settings.db_host != "embedded":
+        yield Where(settings.db_host, settings.db_port)
+        return
+    with embedded_db.throwaway() as server:
+        yield Where(server.socket_dir, server.port)
+
+
+async def run_as_admin(where: Where, sql: str) -> None:
     """Run one statement from the `postgres` maintenance database, as the configured user."""
     conn = await asyncpg.connect(
-        host=settings.db_host,
-        port=settings.db_port,
+        host=where.host,
+        port=where.port,
         user=settings.db_user,
         password=settings.db_password.get_secret_value(),
         database="postgres",
@@ -47,18 +66,20 @@ async def run_as_admin(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[URL]:
+def database_url(postgres: Where) -> Iterator[URL]:
     suffix = f"_test_{secrets.token_hex(4)}"
     name = settings.db_name[: MAX_IDENTIFIER - len(suffix)] + suffix
     # asyncio.run: this fixture outlives every test's event loop, so it brings its own.
-    asyncio.run(run_as_admin(f"CREATE DATABASE {quote_identifier(name)}"))
+    asyncio.run(run_as_admin(postgres, f"CREATE DATABASE {quote_identifier(name)}"))
     try:
-        url = settings.database_url.set(database=name)
+        url = settings.database_url.set(host=postgres.host, port=postgres.port, database=name)
         command.upgrade(alembic_config(url), "head")
         yield url
     finally:
         # FORCE ends connections a failed test may have left open.
-        asyncio.run(run_as_admin(f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)"))
+        asyncio.run(
+            run_as_admin(postgres, f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)")
+        )
 
 
 @pytest.fixture
