@@ -11,7 +11,10 @@ export type { Io } from "./commands/context.js";
 type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>;
 
 /** Subcommands by their first word; any other first word is create's directory. */
-const SUBCOMMANDS = new Map<string, Command>();
+const SUBCOMMANDS = new Map<string, Command>([
+  // Loaded on use: a scaffold never pays for the merge and git code of an update.
+  ["update", async (argv, ctx) => (await import("./commands/update.js")).updateCommand(argv, ctx)],
+]);
 
 const defaultIo = (): Io => ({
   stdin: process.stdin,
