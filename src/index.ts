@@ -12,7 +12,8 @@ type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>
 
 /** Subcommands by their first word; any other first word is create's directory. */
 const SUBCOMMANDS = new Map<string, Command>([
-  // Loaded on use: a scaffold never pays for the template checks.
+  // Loaded on use: a scaffold never pays for the merge and git code of an update, or the template checks.
+  ["update", async (argv, ctx) => (await import("./commands/update.js")).updateCommand(argv, ctx)],
   ["templates", async (argv, ctx) => (await import("./commands/templates.js")).templatesCommand(argv, ctx)],
 ]);
 

@@ -25,24 +25,7 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
     .helpOption("-h, --help", "show this help")
     .option("--stack <name>", `stack: ${manifests.map((m) => `${m.name}${m === manifests[0] ? " (default)" : ""}`).join(", ")}`);
 
-  // One flag per template option name; the allowed values depend on the stack, so they are
-  // checked by the resolver, and listed per stack here.
-  const optionNames = [...new Set(manifests.flatMap((m) => m.options.map((o) => o.name)))];
-  for (const name of optionNames) {
-    const perStack = manifests
-      .map((m) => ({ m, spec: m.options.find((o) => o.name === name) }))
-      .filter((x) => x.spec)
-      .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => choiceWithMarks(spec!, c.value)).join(", ")}`);
-    // A shared flag (--orm) reads differently per stack: use the stack's own words only when they agree.
-    const specs = manifests.flatMap((m) => m.options).filter((o) => o.name === name);
-    const description = specs.every((o) => o.description === specs[0]!.description)
-      ? specs[0]!.description
-      : specs[0]!.message.replace(/^which\s+/i, "").replace(/\?$/, "");
-    const detects = specs.some((o) => o.detect === "package-manager") ? "; the default follows `npm create` / `pnpm create`"
-      : specs.some((o) => o.detect === "node") ? "; the default is the running Node's, else the newest found here"
-      : specs.some((o) => o.detect === "python") ? "; the default is the newest found here" : "";
-    program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}${detects}]`);
-  }
+  const optionNames = addTemplateOptions(program, manifests);
 
   program
     .option("--db-name <name>", "database name (default: from the project name, my-api -> my_api)")
@@ -59,14 +42,8 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
     .option("--force", "write into a non-empty directory (only the template's files; nothing else is touched)")
     .option("--dry-run", "print the files that would be written (marking those it would replace) and write nothing")
     .option("--json", "print one JSON object with the result on stdout (messages go to stderr)")
-    .addHelpText("after", HELP_AFTER)
-    .showSuggestionAfterError(true)
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({
-      writeOut: write,
-      writeErr: () => {}, // errors are rethrown below and printed once by the top-level handler
-    });
+    .addHelpText("after", HELP_AFTER);
+  strictProgram(program, write);
 
   // A flag and its negation, or a step with --dry-run, contradict each other: say so instead of
   // letting the last one win silently.
@@ -76,20 +53,11 @@ export function parseArgs(argv: readonly string[], manifests: readonly Manifest[
   }
 
   // `create-svc-app help` asks for help; it is not a project called "help" (use ./help for that).
-  const args = argv[0] === "help" ? ["--help", ...argv.slice(1)] : argv;
-  try {
-    program.parse([...args], { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return { flags: emptyFlags(), exitEarly: true };
-      throw new UserError(`${commanderMessage(error)} (see --help)`);
-    }
-    throw error;
-  }
+  if (parseOrExit(program, argv[0] === "help" ? ["--help", ...argv.slice(1)] : argv)) return { flags: emptyFlags(), exitEarly: true };
 
   const o = program.opts<Record<string, unknown>>();
   const options: Record<string, string | undefined> = {};
-  for (const name of optionNames) options[name] = o[camel(name)] as string | undefined;
+  for (const name of optionNames) options[name] = o[camelCase(name)] as string | undefined;
   const flags: Flags = {
     directory: program.args[0],
     stack: o.stack as string | undefined,
@@ -115,6 +83,30 @@ function parseSeconds(value: string): number {
 }
 
 /**
+ * One flag per template option name (--orm, --python, ...); the allowed values depend on the
+ * stack, so they are checked by the resolver, and listed per stack here. Returns the names.
+ */
+export function addTemplateOptions(program: Command, manifests: readonly Manifest[]): string[] {
+  const optionNames = [...new Set(manifests.flatMap((m) => m.options.map((o) => o.name)))];
+  for (const name of optionNames) {
+    const perStack = manifests
+      .map((m) => ({ m, spec: m.options.find((o) => o.name === name) }))
+      .filter((x) => x.spec)
+      .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => choiceWithMarks(spec!, c.value)).join(", ")}`);
+    // A shared flag (--orm) reads differently per stack: use the stack's own words only when they agree.
+    const specs = manifests.flatMap((m) => m.options).filter((o) => o.name === name);
+    const description = specs.every((o) => o.description === specs[0]!.description)
+      ? specs[0]!.description
+      : specs[0]!.message.replace(/^which\s+/i, "").replace(/\?$/, "");
+    const detects = specs.some((o) => o.detect === "package-manager") ? "; the default follows `npm create` / `pnpm create`"
+      : specs.some((o) => o.detect === "node") ? "; the default is the running Node's, else the newest found here"
+      : specs.some((o) => o.detect === "python") ? "; the default is the newest found here" : "";
+    program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}${detects}]`);
+  }
+  return optionNames;
+}
+
+/**
  * Commander's message in our one-line form: "option '--x <v>' argument 'y' is invalid. <why>"
  * becomes `--x "y" is not valid: <why>`, like the resolver's own messages.
  */
@@ -131,6 +123,9 @@ function choiceWithMarks(spec: OptionSpec, value: string): string {
 }
 
 const HELP_AFTER = `
+Commands:
+  update [directory]  bring a project made by create-svc-app to the current template, keeping your changes (see update --help)
+
 Examples:
   create-svc-app my-api                                  ask the questions, write ./my-api
   create-svc-app my-api --yes                            take every default (FastAPI, SQLAlchemy)
@@ -145,7 +140,36 @@ Exit codes:
   130  cancelled (Esc, Ctrl-C or a signal); nothing is left on disk before the project is in place
 `;
 
-function camel(name: string): string {
+/** Unknown options and extra arguments are errors; output goes through `write`; never exits. */
+export function strictProgram(program: Command, write: (text: string) => void): Command {
+  return program
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: write,
+      writeErr: () => {}, // errors are rethrown by parseOrExit and printed once by the top-level handler
+    });
+}
+
+/**
+ * Parses argv with a program built by strictProgram: true when --help or --version printed
+ * something and nothing else should run; a parse error becomes one UserError line.
+ */
+export function parseOrExit(program: Command, argv: readonly string[]): boolean {
+  try {
+    program.parse([...argv], { from: "user" });
+    return false;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return true;
+      throw new UserError(`${commanderMessage(error)} (see --help)`);
+    }
+    throw error;
+  }
+}
+
+export function camelCase(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 

@@ -18,6 +18,7 @@ import type { Manifest } from "../templates/manifest.js";
 import type { FsLike } from "../write/fs.js";
 import { writeProject } from "../write/writer.js";
 import { runSteps, type StepHooks } from "../steps/steps.js";
+import { keepFirstBase } from "../update/base.js";
 import { printJson, templatesFlag, type CommandContext, type Io } from "./context.js";
 
 /** `create-svc-app [directory]`: parse -> resolve -> render -> write -> steps. Returns the exit code. */
@@ -69,6 +70,12 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
   for (const w of warnings) reporter.warn(w);
 
   const steps = await runSteps({ answers, manifest, env: io.env, signal }, stepHooks(reporter));
+  // The project as generated is the base of a later `create-svc-app update` (kept under a private git ref).
+  const gitStep = steps.find((s) => s.name === "git");
+  if (gitStep?.status === "ok" || gitStep?.status === "skipped") {
+    await keepFirstBase(answers.targetDir, files, answers, pkg.version).catch((error: Error) =>
+      reporter.warn(`the base for a later update was not recorded (${error.message.split("\n")[0]}); update will need --base-templates`));
+  }
   const installed = steps.some((s) => s.name === "install" && s.status === "ok");
   const boot = steps.find((s) => s.name === "boot");
   const next = await planNext(manifest, answers, { installed, env: io.env, ...(boot ? { boot: boot.status === "ok" ? "ok" : "failed" } : {}) });

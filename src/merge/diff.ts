@@ -7,6 +7,13 @@ export interface Hunk {
 }
 
 /**
+ * Past this many differing lines two versions have little in common, and the trace kept for the
+ * backtrack (it grows with the square of it, ~16 MB here) is not worth it: the whole differing
+ * middle becomes one replaced region, which a merge shows as one conflict.
+ */
+const MAX_EDITS = 2000;
+
+/**
  * The hunks that turn `a` into `b`, in order, from a shortest edit script (Myers, "An O(ND)
  * Difference Algorithm", 1986). Equal leading and trailing lines are stripped first, which is
  * where almost all of a template file's lines are.
@@ -18,19 +25,22 @@ export function diffLines(a: readonly string[], b: readonly string[]): Hunk[] {
   while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
   const n = a.length - head - tail;
   const m = b.length - head - tail;
+  const whole = [{ aStart: head, aEnd: head + n, bStart: head, bEnd: head + m }];
   if (n === 0 && m === 0) return [];
-  if (n === 0 || m === 0) return [{ aStart: head, aEnd: head + n, bStart: head, bEnd: head + m }];
+  if (n === 0 || m === 0) return whole;
 
-  // Forward pass: v[k] is the furthest x reached on diagonal k = x - y; keep a copy per d to backtrack.
-  const max = n + m;
-  const offset = max + 1;
-  const v = new Int32Array(2 * max + 3);
+  // Forward pass: v[k] is the furthest x reached on diagonal k = x - y. Before step d, the
+  // diagonals -d..d are kept, which is all the backtrack reads.
+  const offset = MAX_EDITS + 1;
+  const v = new Int32Array(2 * MAX_EDITS + 3);
   const trace: Int32Array[] = [];
+  const furthest = (at: Int32Array, base: number, k: number, d: number) =>
+    k === -d || (k !== d && at[base + k - 1]! < at[base + k + 1]!) ? { x: at[base + k + 1]!, down: true } : { x: at[base + k - 1]! + 1, down: false };
   let found = false;
-  for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
+  for (let d = 0; d <= Math.min(MAX_EDITS, n + m) && !found; d++) {
+    trace.push(v.slice(offset - d, offset + d + 1));
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
+      let { x } = furthest(v, offset, k, d);
       let y = x - k;
       while (x < n && y < m && a[head + x] === b[head + y]) {
         x++;
@@ -43,6 +53,7 @@ export function diffLines(a: readonly string[], b: readonly string[]): Hunk[] {
       }
     }
   }
+  if (!found) return whole;
 
   // Backtrack from (n, m) to (0, 0), marking which lines of a were deleted and of b inserted.
   const deleted = new Uint8Array(n);
@@ -50,13 +61,10 @@ export function diffLines(a: readonly string[], b: readonly string[]): Hunk[] {
   let x = n;
   let y = m;
   for (let d = trace.length - 1; d > 0; d--) {
-    const prev = trace[d]!;
+    // Where step d's snake (its run of equal lines) started on this diagonal, and how step d got there.
     const k = x - y;
-    const down = k === -d || (k !== d && prev[offset + k - 1]! < prev[offset + k + 1]!);
-    const prevK = down ? k + 1 : k - 1;
-    const prevX = prev[offset + prevK]!;
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) {
+    const { x: startX, down } = furthest(trace[d]!, d, k, d);
+    while (x > startX) {
       x--;
       y--;
     }

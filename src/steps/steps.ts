@@ -5,6 +5,7 @@ import type { Answers } from "../options/types.js";
 import { isMissingRuntime } from "../options/detect.js";
 import { missingRuntime } from "../options/runtimes.js";
 import { whenMatches, type InstallCommand, type Manifest } from "../templates/manifest.js";
+import { FIRST_COMMIT_SUBJECT } from "../update/base.js";
 import { waitForHealth } from "./health.js";
 import { portInUse, publishedPorts } from "./ports.js";
 import { quote, runCommand, type CommandResult } from "./runner.js";
@@ -135,7 +136,7 @@ const git: StepDefinition = {
     const name = await log.run(["git", "config", "user.name"]);
     const email = await log.run(["git", "config", "user.email"]);
     const hasIdentity = name.ok && email.ok && name.tail.trim() !== "" && email.tail.trim() !== "";
-    const message = `Initial commit from create-svc-app (${ctx.manifest.name})`;
+    const message = `${FIRST_COMMIT_SUBJECT} (${ctx.manifest.name})`;
     const commit = await log.run(["git", ...(hasIdentity ? [] : FALLBACK_IDENTITY), "commit", "--quiet", "--no-verify", "-m", message]);
     if (commit.interrupted) return { status: "interrupted", message: "interrupted during git commit" };
     if (!commit.ok) {

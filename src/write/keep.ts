@@ -10,7 +10,6 @@ export interface KeptFile {
   readonly appended: readonly string[];
 }
 
-const APPENDED_NOTE = "# Added by create-svc-app --force: settings the template has that this file lacked.";
 const KEY_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
 /**
@@ -18,7 +17,7 @@ const KEY_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
  * rendered one whose key it lacks (each with the comment lines just above it in the template).
  * Pure: no IO. When nothing is missing, `content` is `existing` itself.
  */
-export function appendMissingKeys(existing: string, rendered: string): { content: string; appended: string[] } {
+export function appendMissingKeys(existing: string, rendered: string, by = "create-svc-app --force"): { content: string; appended: string[] } {
   const present = new Set(existing.split(/\r?\n/).map((line) => KEY_LINE.exec(line)?.[1]).filter(Boolean));
   const lines = rendered.split(/\r?\n/);
   const added: string[] = [];
@@ -34,5 +33,6 @@ export function appendMissingKeys(existing: string, rendered: string): { content
   });
   if (appended.length === 0) return { content: existing, appended };
   const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
-  return { content: `${existing}${separator}${APPENDED_NOTE}\n${added.join("\n")}\n`, appended };
+  const note = `# Added by ${by}: settings the template has that this file lacked.`;
+  return { content: `${existing}${separator}${note}\n${added.join("\n")}\n`, appended };
 }

@@ -14,6 +14,13 @@ export interface WriteRequest {
   readonly force: boolean;
   /** Aborted on SIGINT/SIGTERM: the writer stops, undoes what it did and throws CancelledError. */
   readonly signal?: AbortSignal;
+  /** Project files to delete (an update): moved aside, and put back on rollback. */
+  readonly remove?: readonly string[];
+  /**
+   * Runs once every file is in place, before the backups are dropped (an update records git
+   * state here); if it throws, everything is undone as for any other failure.
+   */
+  readonly finish?: () => Promise<void>;
   /** Called after each file is staged; tests use it to inject faults half-way. */
   readonly onFileStaged?: (path: string) => void | Promise<void>;
 }
@@ -83,6 +90,18 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
       await fs.rename(path.join(staging, rel), dest);
       undo.push(() => fs.rm(dest, { force: true }));
     }
+    for (const rel of request.remove ?? []) {
+      checkAbort();
+      const dest = path.join(targetDir, rel);
+      if (!(await pathExists(fs, dest))) continue;
+      const saved = path.join(backup, rel);
+      await fs.mkdir(path.dirname(saved), { recursive: true });
+      await fs.rename(dest, saved);
+      undo.push(() => fs.rename(saved, dest));
+      await removeEmptyParents(fs, targetDir, path.dirname(dest), undo);
+    }
+    checkAbort();
+    await request.finish?.();
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(backup, { recursive: true, force: true });
     return { written, replaced: replaced.filter((p) => !kept.some((k) => k.path === p)), kept };
@@ -196,6 +215,15 @@ async function makeDirs(fs: FsLike, dir: string, undo: (() => Promise<void>)[]):
   for (const d of missing) {
     await fs.mkdir(d, {});
     undo.push(() => fs.rmdir(d));
+  }
+}
+
+/** After a removal, folders it left empty go too (as git does), up to the project folder. */
+async function removeEmptyParents(fs: FsLike, targetDir: string, dir: string, undo: (() => Promise<void>)[]): Promise<void> {
+  for (let d = dir; d.startsWith(`${targetDir}${path.sep}`); d = path.dirname(d)) {
+    if ((await fs.readdir(d)).length > 0) return;
+    await fs.rmdir(d);
+    undo.push(() => fs.mkdir(d, {}).then(() => undefined));
   }
 }
 

@@ -1,7 +1,10 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { expect } from "vitest";
-import { waitForHealth } from "../../src/steps/health.js";
+import { expect, it } from "vitest";
+import { checkConformance, outageBoundMs, SCHEMATHESIS_EXAMPLES } from "./contract.js";
+import type { Timings } from "./harness.js";
 import { exerciseItemsApi, type RunningServer } from "./http.js";
+import { outages } from "./outage.js";
+import { runSchemathesis } from "./schemathesis.js";
 
 interface Answer { status: number; type: string; text: string }
 
@@ -25,7 +28,7 @@ export async function abuseItemsApi(base: string, countRows: () => Promise<numbe
     const label = `${method} ${path} ${body?.slice(0, 60) ?? ""} -> ${r.status} ${r.text.slice(0, 200)}`;
     expect(r.status, label).toBeGreaterThanOrEqual(400);
     expect(r.status, label).toBeLessThan(500);
-    expect(r.type, label).toContain("application/json");
+    expect(r.type, label).toMatch(/^application\/problem\+json/);
     expect(() => JSON.parse(r.text), label).not.toThrow();
   };
 
@@ -69,20 +72,24 @@ export async function abuseItemsApi(base: string, countRows: () => Promise<numbe
   return sent;
 }
 
-/** A TCP relay to Postgres that a test can cut and restore, to play "the database went away". */
+/**
+ * A TCP relay to Postgres that a test can cut, stall and restore, to play "the database went
+ * away" (refused connections) and "the database stopped answering" (accepts, never answers).
+ */
 export class DbRelay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
   constructor(private readonly target: { host: string; port: number }, readonly port = 0) {}
 
   async start(): Promise<number> {
+    this.stalled = false;
     const server = createServer((client) => {
+      this.track(client);
+      // Stalled: the connection is accepted and then nothing, ever, comes back.
+      if (this.stalled) return;
       const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => s.destroy());
-      }
+      this.track(upstream);
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
@@ -91,53 +98,51 @@ export class DbRelay {
     return this.port;
   }
 
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on("close", () => this.sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  }
+
+  private dropAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   /** Refuses new connections and drops the open ones, as a stopped database would. */
   async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    this.dropAll();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
-}
 
-/**
- * With the service's database behind `relay`: cut it, /health must turn 503 with a JSON body while
- * the process stays up; restore it, /health must return to 200 by itself.
- */
-export async function databaseOutage(base: string, relay: DbRelay, alive: () => boolean): Promise<number> {
-  let sent = 0;
-  expect((await waitForHealth(`${base}/health`, { timeoutMs: 10_000, intervalMs: 200 })).ok).toBe(true);
-  await relay.cut();
-  let down: Answer | undefined;
-  for (let i = 0; i < 50; i++) {
-    sent++;
-    down = await send(base, "GET", "/health");
-    if (down.status === 503) break;
-    await new Promise((r) => setTimeout(r, 200));
+  /** Drops the open connections; new ones are accepted and never answered (a hung server). */
+  stall(): void {
+    this.stalled = true;
+    this.dropAll();
   }
-  expect(down?.status, down?.text).toBe(503);
-  expect(down?.type).toContain("application/json");
-  expect(JSON.parse(down!.text)).toMatchObject({ status: "error", database: "unreachable" });
-  sent++;
-  const items = await send(base, "GET", "/items");
-  expect(items.status, items.text).toBeLessThan(600);
-  expect(items.status, `GET /items with the database down -> ${items.status} ${items.text}`).not.toBe(500);
-  expect(alive()).toBe(true);
-  await relay.start();
-  const back = await waitForHealth(`${base}/health`, { timeoutMs: 20_000, intervalMs: 250 });
-  sent += 1;
-  expect(back.ok, `did not recover: ${back.last}`).toBe(true);
-  return sent;
+
+  /** Ends a stall: the stalled connections are dropped, new ones reach Postgres again. */
+  resume(): void {
+    this.stalled = false;
+    this.dropAll();
+  }
 }
 
 /**
  * One generated service under test, from boot to teardown: the relay in front of its database,
- * the running process, and how many requests each phase sent (for the report).
+ * the running process, and what each phase sent and measured (for the report). Every booted
+ * variant of every stack goes through the same phases.
  */
 export class ServiceUnderTest {
   server: RunningServer | undefined;
   relay: DbRelay | undefined;
   readonly requests: Record<string, number> = {};
-  constructor(readonly variant: string, private readonly rows: () => Promise<number>) {}
+  readonly report: Record<string, unknown> = {};
+  constructor(
+    readonly variant: string,
+    private readonly db: { dbName: string; dbUser: string },
+    private readonly rows: () => Promise<number>,
+  ) {}
 
   /** Starts the service with its database behind a relay (`start` gets the relay's port), then runs the CRUD round trip. */
   async bootAndExercise(start: (dbPort: number) => Promise<RunningServer>): Promise<void> {
@@ -150,9 +155,24 @@ export class ServiceUnderTest {
     this.requests.abuse = await abuseItemsApi(this.server!.base, this.rows);
   }
 
-  async outageAndStop(): Promise<void> {
+  /** The cross-stack conformance table (contract.ts), unchanged for every variant. */
+  async conformance(): Promise<void> {
+    this.requests.conformance = await checkConformance(this.server!.base);
+  }
+
+  async schemathesis(maxExamples: number): Promise<void> {
+    this.report.schemathesisCases = await runSchemathesis(this.server!.base, maxExamples);
+  }
+
+  /** The five outage kinds with 1 and 50 concurrent requests (503 within `boundMs`), then a graceful stop. */
+  async outagesAndStop(boundMs: number): Promise<void> {
     const server = this.server!;
-    this.requests.outage = await databaseOutage(server.base, this.relay!, () => server.alive());
+    const results = await outages(server.base, { relay: this.relay!, ...this.db }, boundMs, () => server.alive()).catch((error: Error) => {
+      error.message += `\n--- the service's last output:\n${server.outputTail(30)}`;
+      throw error;
+    });
+    this.report.outages = results.map((r) => `${r.kind} x${r.concurrency}: 503 in <= ${r.worstMs} ms, back in ${r.recoveryMs} ms`);
+    this.report.worst503Ms = Math.max(...results.map((r) => r.worstMs));
     await server.stop();
     this.server = undefined;
   }
@@ -160,6 +180,24 @@ export class ServiceUnderTest {
   async teardown(): Promise<void> {
     await this.server?.stop().catch(() => undefined);
     await this.relay?.cut();
-    console.log(`${this.variant}: HTTP requests sent ${JSON.stringify(this.requests)}`);
+    console.log(`${this.variant}: HTTP requests sent ${JSON.stringify(this.requests)}\n${JSON.stringify(this.report, null, 2)}`);
   }
+}
+
+/**
+ * The contract steps every booted variant goes through, the same in every stack's e2e file,
+ * numbered from `first`: the conformance table, schemathesis, then the outages (which stop it).
+ */
+export function contractSteps(first: number, service: ServiceUnderTest, timings: Timings, projectDir: () => string): void {
+  it(`${first}. answers the conformance table of the contract like every other stack`, async () => {
+    await timings.time(service.variant, "conformance", () => service.conformance());
+  });
+
+  it(`${first + 1}. schemathesis --checks all finds nothing: /openapi.json is the truth`, async () => {
+    await timings.time(service.variant, "schemathesis", () => service.schemathesis(SCHEMATHESIS_EXAMPLES));
+  });
+
+  it(`${first + 2}. five kinds of database outage, 1 and 50 requests: 503 + Retry-After in time, never 500; recovers within 1 s`, async () => {
+    await timings.time(service.variant, "outages", () => service.outagesAndStop(outageBoundMs(projectDir())));
+  });
 }

@@ -7,6 +7,8 @@ export interface RunningServer {
   readonly base: string;
   /** False once the process has exited. */
   alive(): boolean;
+  /** The last lines the process printed, for a failure message. */
+  outputTail(lines: number): string;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startServer(file: string, args: string[], options: { cwd: 
   return {
     base,
     alive: () => !exited,
+    outputTail: (lines) => tailLines(output, lines),
     async stop() {
       child.kill("SIGTERM");
       const r = await child;
@@ -90,14 +93,14 @@ export async function exerciseItemsApi(base: string): Promise<number> {
 
   const invalid = await req("POST", "/items", { name: 42, description: ["not", "a", "string"] });
   expect(invalid.status, invalid.text).toBe(422);
-  expect(invalid.type).toContain("application/json");
+  expect(invalid.type).toMatch(/^application\/problem\+json/);
 
   const empty = await req("POST", "/items", { name: "" });
   expect(empty.status, empty.text).toBe(422);
 
   const unknown = await req("GET", "/items/987654321");
   expect(unknown.status).toBe(404);
-  expect(unknown.type).toContain("application/json");
+  expect(unknown.type).toMatch(/^application\/problem\+json/);
 
   const deleted = await req("DELETE", `/items/${id}`);
   expect(deleted.status).toBe(204);

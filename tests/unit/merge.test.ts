@@ -125,3 +125,22 @@ describe("isBinary", () => {
     expect(isBinary(Buffer.from([0x89, 0x50, 0x00, 0x47]))).toBe(true);
   });
 });
+
+describe("diffLines on large inputs", () => {
+  it("finds a few edits in 20 000 lines quickly", () => {
+    const a = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
+    const b = [...a];
+    b.splice(5_000, 1, "changed");
+    b.splice(15_000, 0, "inserted");
+    const started = Date.now();
+    expect(applyHunks(a, b)).toEqual(b);
+    expect(diffLines(a, b)).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("past 2000 differing lines gives one replaced region instead of a huge trace", () => {
+    const a = Array.from({ length: 3_000 }, (_, i) => `a ${i}`);
+    const b = Array.from({ length: 3_000 }, (_, i) => `b ${i}`);
+    expect(diffLines(["same", ...a, "end"], ["same", ...b, "end"])).toEqual([{ aStart: 1, aEnd: 3_001, bStart: 1, bEnd: 3_001 }]);
+  });
+});

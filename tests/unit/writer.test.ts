@@ -110,3 +110,38 @@ describe("writeProject", () => {
     await expect(inspectTarget(fs, "/work/my-api", "my-api")).rejects.toThrowError("my-api exists and is not a directory");
   });
 });
+
+describe("writeProject for an update: removals and a final step", () => {
+  const existing = { "/work/my-api/README.md": "old readme", "/work/my-api/old.txt": "obsolete", "/work/my-api/notes.txt": "mine", "/work/my-api/gone/deep/x.py": "x" };
+
+  it("replaces, adds and removes files, then runs finish once everything is in place", async () => {
+    const { fs, snapshot, vol } = memDisk(existing);
+    let seen: Record<string, string | null> = {};
+    await writeProject(fs, {
+      targetDir: "/work/my-api", target: { kind: "non-empty", entries: 3 }, force: true,
+      files: fileMap({ "README.md": "new readme", "lib/new.txt": "added" }),
+      remove: ["old.txt", "gone/deep/x.py"],
+      finish: async () => {
+        seen = snapshot();
+      },
+    });
+    const expected = { "/work/my-api/README.md": "new readme", "/work/my-api/lib/new.txt": "added", "/work/my-api/notes.txt": "mine" };
+    expect(snapshot()).toEqual(expected);
+    expect(Object.keys(seen).filter((p) => p.startsWith("/work/my-api/"))).toEqual(expect.arrayContaining(Object.keys(expected)));
+    expect(seen["/work/my-api/old.txt"]).toBeUndefined();
+    expect(vol.existsSync("/work/my-api/gone")).toBe(false); // folders left empty go too
+  });
+
+  it("when finish fails, every replaced and removed file is back and nothing added stays", async () => {
+    const { fs, snapshot } = memDisk(existing);
+    const before = snapshot();
+    const request = {
+      targetDir: "/work/my-api", target: { kind: "non-empty", entries: 3 } as const, force: true,
+      files: fileMap({ "README.md": "new readme", "lib/new.txt": "added" }),
+      remove: ["old.txt", "gone/deep/x.py"],
+      finish: () => Promise.reject(new Error("git update-index failed")),
+    };
+    await expect(writeProject(fs, request)).rejects.toThrow("git update-index failed");
+    expect(snapshot()).toEqual(before);
+  });
+});

@@ -57,7 +57,7 @@ async def run_as_admin(where: Where, sql: str) -> None:
         user=settings.db_user,
         password=settings.db_password.get_secret_value(),
         database="postgres",
-        timeout=settings.db_connect_timeout,
+        timeout=settings.db_timeout,
     )
     try:
         await conn.execute(sql)

@@ -70,7 +70,13 @@ async def test_delete(client: AsyncClient, engine: AsyncEngine) -> None:
 async def test_unknown_id_is_404(client: AsyncClient, method: str, body: object) -> None:
     response = await client.request(method, "/items/999999", json=body)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Item 999999 not found"}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Item 999999 not found",
+    }
 
 
 @pytest.mark.parametrize(
@@ -103,8 +109,53 @@ async def test_invalid_update_is_422(client: AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/items/abc", "/items/0", "/items/99999999999", "/items?limit=0", "/items?offset=-1"],
+    [
+        "/items/abc",
+        "/items/0",
+        "/items/99999999999",
+        "/items/1e3",
+        "/items/0x1",
+        "/items?limit=0",
+        "/items?offset=-1",
+        "/items?limit=1e1",
+        "/items?limit=5&limit=6",
+    ],
 )
 async def test_bad_path_or_query_is_422(client: AsyncClient, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "content_type", "status"),
+    [
+        ("PUT", "/items", b'{"name": "x"}', "application/json", 405),
+        ("POST", "/items", b'{"name": "x"}', "text/plain", 415),
+        ("POST", "/items", b'{"name": "' + b"x" * 1_048_576 + b'"}', "application/json", 413),
+        ("POST", "/items", b'{"name": ', "application/json", 400),
+        ("POST", "/items", b'{"name": NaN}', "application/json", 400),
+        ("POST", "/items", b'{"name": "a\xffb"}', "application/json", 400),
+        ("POST", "/items", b'{"name": "a\\u0000b"}', "application/json", 422),
+        ("POST", "/items", b'{"name": "\\ud800"}', "application/json", 422),
+    ],
+)
+async def test_the_contract_statuses(
+    client: AsyncClient,
+    engine: AsyncEngine,
+    method: str,
+    path: str,
+    content: bytes,
+    content_type: str,
+    status: int,
+) -> None:
+    """A few rows of docs/CONTRACT.md: each answer is a short problem, and nothing is stored."""
+    response = await client.request(
+        method, path, content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
+    assert len(response.content) < 2_000
+    if status == 405:
+        assert response.headers["allow"] == "GET, HEAD, POST"
+    assert await count_committed_items(engine) == 0

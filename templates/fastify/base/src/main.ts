@@ -19,7 +19,7 @@ async function main(): Promise<void> {
 
   // The pool connects lazily: the service starts (and /health reports 503) while the
   // database is still down, and recovers by itself once it is up.
-  const database = createDatabase(config.databaseUrl);
+  const database = createDatabase(config.databaseUrl, { timeoutMs: config.dbTimeoutMs });
   const app = await buildApp({ config, database });
 
   let closing = false;

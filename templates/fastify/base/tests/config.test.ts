@@ -12,6 +12,7 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       port: 3000,
       databaseUrl: "postgres://user:secret@localhost:5432/app",
+      dbTimeoutMs: 3000,
     });
   });
 
@@ -29,6 +30,7 @@ describe("loadConfig", () => {
     [{ ...DB, DB_NAME: "  " }, "Invalid configuration: DB_NAME is required"],
     [{ ...DB, DB_PORT: "postgres" }, "DB_PORT"],
     [{ ...DB, WEB_PORT: "http" }, "WEB_PORT"],
+    [{ ...DB, DB_TIMEOUT: "0" }, "DB_TIMEOUT"],
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -35,7 +35,8 @@ describe("GET /health", () => {
     // A route that needs the database reports it as unavailable, not as a crash.
     const items = await app.inject({ url: "/items" });
     expect(items.statusCode).toBe(503);
-    expect(items.json()).toMatchObject({ statusCode: 503 });
+    expect(items.json()).toMatchObject({ status: 503 });
+    expect(items.headers["retry-after"]).toMatch(/^\d+$/);
   });
 
   it("recovers once the database is reachable again", async () => {

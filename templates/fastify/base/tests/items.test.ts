@@ -41,9 +41,9 @@ describe("POST /items", () => {
   ])("rejects %s with 422 JSON", async (_case, payload) => {
     const response = await app.inject({ method: "POST", url: "/items", payload });
     expect(response.statusCode).toBe(422);
-    expect(response.headers["content-type"]).toMatch(/application\/json/);
-    expect(response.json()).toMatchObject({ statusCode: 422, error: "Unprocessable Entity" });
-    expect(response.json().details.length).toBeGreaterThan(0);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status: 422, title: "Unprocessable Entity" });
+    expect(response.json().errors.length).toBeGreaterThan(0);
   });
 
   it("rejects malformed JSON with 400 JSON", async () => {
@@ -54,7 +54,7 @@ describe("POST /items", () => {
       payload: '{"name": ',
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ statusCode: 400, error: "Bad Request" });
+    expect(response.json()).toMatchObject({ status: 400, title: "Bad Request" });
   });
 
   it("rejects a request without a body with 422", async () => {
@@ -75,10 +75,13 @@ describe("GET /items", () => {
     expect(page.json().map((item: { id: number }) => item.id)).toEqual([second?.id, third?.id]);
   });
 
-  it.each(["limit=0", "limit=101", "offset=-1", "limit=abc"])("rejects %s with 422", async (qs) => {
-    const response = await app.inject({ url: `/items?${qs}` });
-    expect(response.statusCode).toBe(422);
-  });
+  it.each(["limit=0", "limit=101", "offset=-1", "limit=abc", "limit=1e1", "limit=5&limit=6"])(
+    "rejects %s with 422",
+    async (qs) => {
+      const response = await app.inject({ url: `/items?${qs}` });
+      expect(response.statusCode).toBe(422);
+    },
+  );
 });
 
 describe("GET /items/:id", () => {
@@ -92,13 +95,16 @@ describe("GET /items/:id", () => {
   it("answers 404 JSON for an unknown id", async () => {
     const response = await app.inject({ url: "/items/2147483647" });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toMatchObject({ statusCode: 404, error: "Not Found" });
+    expect(response.json()).toMatchObject({ status: 404, title: "Not Found" });
   });
 
-  it.each(["abc", "0", "1.5", "99999999999"])("answers 422 for the id %s", async (id) => {
-    const response = await app.inject({ url: `/items/${id}` });
-    expect(response.statusCode).toBe(422);
-  });
+  it.each(["abc", "0", "1.5", "99999999999", "1e3", "0x1"])(
+    "answers 422 for the id %s",
+    async (id) => {
+      const response = await app.inject({ url: `/items/${id}` });
+      expect(response.statusCode).toBe(422);
+    },
+  );
 });
 
 describe("PATCH /items/:id", () => {
@@ -153,13 +159,53 @@ describe("DELETE /items/:id", () => {
   });
 });
 
+describe("the contract (docs/CONTRACT.md)", () => {
+  it.each([
+    ["PUT /items", "PUT", '{"name": "x"}', "application/json", 405],
+    ["text/plain", "POST", '{"name": "x"}', "text/plain", 415],
+    ["over 1 MiB", "POST", `{"name": "${"x".repeat(1_048_576)}"}`, "application/json", 413],
+    ["truncated JSON", "POST", '{"name": ', "application/json", 400],
+    ["NaN", "POST", '{"name": NaN}', "application/json", 400],
+    [
+      "invalid UTF-8",
+      "POST",
+      Buffer.from([...Buffer.from('{"name": "a'), 0xff, 0x22, 0x7d]),
+      "application/json",
+      400,
+    ],
+    ["NUL", "POST", '{"name": "a\\u0000b"}', "application/json", 422],
+    ["lone surrogate", "POST", '{"name": "\\ud800"}', "application/json", 422],
+  ] as const)(
+    "%s: %s answers a short %d problem",
+    async (_label, method, payload, type, status) => {
+      const response = await app.inject({
+        method,
+        url: "/items",
+        headers: { "content-type": type },
+        payload,
+      });
+      expect(response.statusCode, response.body).toBe(status);
+      expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(response.json().status).toBe(status);
+      expect(response.body.length).toBeLessThan(2_000);
+      if (status === 405) expect(response.headers.allow).toBe("GET, HEAD, POST");
+    },
+  );
+});
+
 describe("OpenAPI", () => {
   it("serves the document and the docs page", async () => {
-    const spec = await app.inject({ url: "/docs/json" });
+    const spec = await app.inject({ url: "/openapi.json" });
     expect(spec.statusCode).toBe(200);
-    expect(Object.keys(spec.json().paths)).toEqual(
-      expect.arrayContaining(["/health", "/items/", "/items/{id}"]),
-    );
+    expect(Object.keys(spec.json().paths).sort()).toEqual([
+      "/health",
+      "/items",
+      "/items/{item_id}",
+    ]);
+    // Every error a route answers is documented as a problem.
+    const read = spec.json().paths["/items/{item_id}"].get.responses;
+    expect(Object.keys(read).sort()).toEqual(["200", "400", "404", "422", "503"]);
+    expect(read["404"].content).toHaveProperty(["application/problem+json"]);
     const page = await app.inject({ url: "/docs" });
     expect(page.statusCode).toBe(200);
     expect(page.headers["content-type"]).toMatch(/text\/html/);

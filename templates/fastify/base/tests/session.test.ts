@@ -63,7 +63,7 @@ describe("one transaction per request", () => {
     const name = uniqueName("http-error");
     const response = await app.inject({ method: "POST", url: "/http-error", payload: { name } });
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ statusCode: 409, message: "conflict after the write" });
+    expect(response.json()).toMatchObject({ status: 409, detail: "conflict after the write" });
     expect(await rowsNamed(name)).toBe(0);
   });
 
@@ -71,7 +71,7 @@ describe("one transaction per request", () => {
     const name = uniqueName("crash");
     const response = await app.inject({ method: "POST", url: "/crash", payload: { name } });
     expect(response.statusCode).toBe(500);
-    expect(response.json().message).toBe("Internal Server Error");
+    expect(response.json().detail).toBe("Internal Server Error");
     expect(await rowsNamed(name)).toBe(0);
   });
 

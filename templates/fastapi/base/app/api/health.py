@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.api.deps import SessionDep
+from app.core.errors import RETRY_AFTER_SECONDS
 from app.core.logger import logger
 
 router = APIRouter(tags=["health"])
@@ -32,5 +33,9 @@ async def health(session: SessionDep) -> Health | JSONResponse:
     except Exception as exc:  # any failure at all means the database cannot serve requests
         logger.warning("health check: database unreachable: %r", exc)
         await session.rollback()
-        return JSONResponse(status_code=503, content=UNREACHABLE.model_dump())
+        return JSONResponse(
+            status_code=503,
+            content=UNREACHABLE.model_dump(),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return Health(status="ok", database="ok")

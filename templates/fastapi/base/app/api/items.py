@@ -7,13 +7,16 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from app.api.deps import SessionDep
 from app.models.item import Item
 from app.schema.item import ItemCreate, ItemRead, ItemUpdate
+from app.schema.params import INT4_MAX, Decimal
 from app.services import items as items_service
 
 router = APIRouter(prefix="/items", tags=["items"])
 
-# The id column is a Postgres integer: a larger number is a bad request, not a database error.
-INT4_MAX = 2_147_483_647
-ItemId = Annotated[int, Path(ge=1, le=INT4_MAX)]
+ItemId = Annotated[int, Path(ge=1, le=INT4_MAX), Decimal]
+# The same default and bounds in every stack. Errors (problem details) are documented and
+# answered by app/core/errors.py, not here.
+Limit = Annotated[int, Query(ge=1, le=100), Decimal]
+Offset = Annotated[int, Query(ge=0, le=INT4_MAX), Decimal]
 
 
 async def _get_or_404(session: SessionDep, item_id: int) -> Item:
@@ -31,18 +34,18 @@ async def create_item(data: ItemCreate, session: SessionDep) -> Item:
 @router.get("", response_model=list[ItemRead])
 async def list_items(
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[Item]:
     return list(await items_service.list_items(session, limit=limit, offset=offset))
 
 
-@router.get("/{item_id}", response_model=ItemRead, responses={404: {"description": "Not found"}})
+@router.get("/{item_id}", response_model=ItemRead)
 async def read_item(item_id: ItemId, session: SessionDep) -> Item:
     return await _get_or_404(session, item_id)
 
 
-@router.patch("/{item_id}", response_model=ItemRead, responses={404: {"description": "Not found"}})
+@router.patch("/{item_id}", response_model=ItemRead)
 async def update_item(item_id: ItemId, data: ItemUpdate, session: SessionDep) -> Item:
     item = await _get_or_404(session, item_id)
     return await items_service.update_item(session, item, data)
@@ -52,7 +55,6 @@ async def update_item(item_id: ItemId, data: ItemUpdate, session: SessionDep) ->
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={404: {"description": "Not found"}},
 )
 async def delete_item(item_id: ItemId, session: SessionDep) -> None:
     item = await _get_or_404(session, item_id)

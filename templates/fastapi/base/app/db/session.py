@@ -20,7 +20,17 @@ engine = create_async_engine(
     # A pooled connection can die with Postgres (restart, failover); checking it before use turns
     # that into a fresh connection instead of an error in the next request.
     pool_pre_ping=True,
-    connect_args={"timeout": settings.db_connect_timeout},
+    # Every wait on the database is bounded (see DB_TIMEOUT in .env), so an outage is a 503 in
+    # seconds: opening a connection, and each statement (the server ends one stuck behind a lock;
+    # the client gives up a little later on a server that went silent). Waiting for a pooled
+    # connection gets half of it: a queue of requests behind stuck connections fails before the
+    # connections are freed, instead of each waiting its turn and then a full timeout again.
+    pool_timeout=settings.db_timeout / 2,
+    connect_args={
+        "timeout": settings.db_timeout,
+        "command_timeout": settings.db_timeout + 1,
+        "server_settings": {"statement_timeout": str(round(settings.db_timeout * 1000))},
+    },
 )
 
 # expire_on_commit=False: objects stay readable after the commit, when the response is built.

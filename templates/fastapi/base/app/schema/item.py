@@ -3,12 +3,17 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from app.models.item import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_LENGTH)]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
+# PATCH may leave `name` out but not set it to null: documented as a plain string.
+OptionalName = Annotated[
+    Name | None,
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH}),
+]
 
 
 class ItemCreate(BaseModel):
@@ -24,7 +29,7 @@ class ItemUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: OptionalName = None
     description: Description | None = None
 
     @field_validator("name")

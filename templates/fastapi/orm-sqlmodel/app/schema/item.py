@@ -1,8 +1,9 @@
 """Bodies of the /items endpoints, built on the fields of app/models/item.py."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import WithJsonSchema, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.models.item import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, ItemBase
@@ -21,7 +22,11 @@ class ItemUpdate(SQLModel):
 
     model_config = FORBID_EXTRA
 
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
+    # May be left out but not set to null: documented as a plain string.
+    name: Annotated[
+        str | None,
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH}),
+    ] = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
 
     @field_validator("name")

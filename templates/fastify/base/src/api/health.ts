@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { RETRY_AFTER_SECONDS } from "../core/errors.js";
 import type { Database } from "../db/index.js";
 import { HealthDown, HealthOk } from "../schema/health.js";
 
@@ -26,7 +27,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ database: Database }> = async
         return { status: "ok" as const, database: "ok" as const };
       } catch (err) {
         request.log.warn({ err }, "health check: database unreachable");
-        return reply.code(503).send({ status: "error", database: "unreachable" });
+        return reply
+          .code(503)
+          .header("retry-after", String(RETRY_AFTER_SECONDS))
+          .send({ status: "error", database: "unreachable" });
       }
     },
   );

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   DB_USER: text.trim().min(1, "is required"),
   // Used as written, never trimmed: any character may be part of a password.
   DB_PASSWORD: text.min(1, "is required"),
+  // Seconds a request waits for the database before it answers 503 (see src/db/pool.ts).
+  DB_TIMEOUT: z.coerce.number().positive().max(3_600).default(3),
 });
 
 export interface DatabaseSettings {
@@ -53,6 +55,7 @@ export interface Config {
   readonly port: number;
   /** Built from DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD; it holds the password. */
   readonly databaseUrl: string;
+  readonly dbTimeoutMs: number;
 }
 
 /** Validates the environment once, at start-up, so a bad setting fails fast and says which. */
@@ -77,5 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       user: values.DB_USER,
       password: values.DB_PASSWORD,
     }),
+    dbTimeoutMs: Math.round(values.DB_TIMEOUT * 1_000),
   });
 }

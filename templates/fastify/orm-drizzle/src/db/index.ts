@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { items } from "../models/items.js";
+import { type DatabaseOptions, poolConfig } from "./pool.js";
 
 const schema = { items };
 
@@ -9,10 +10,7 @@ export type Db = NodePgDatabase<typeof schema>;
 /** What `request.db` is: a Drizzle transaction bound to one pooled connection. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-export interface DatabaseOptions {
-  /** Pool size; the tests use 1 to prove that every request gives its connection back. */
-  max?: number;
-}
+export type { DatabaseOptions };
 
 export interface Database {
   readonly db: Db;
@@ -24,12 +22,7 @@ export interface Database {
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   // The pool connects on first use, so the app starts even while the database is down.
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 10,
-    // Fail fast (503) instead of hanging when the database is unreachable.
-    connectionTimeoutMillis: 3_000,
-  });
+  const pool = new pg.Pool(poolConfig(url, options));
   // A connection dropped by the server (restart, failover) must not crash the process. pg
   // emits 'error' on the pool for idle clients and on the client itself for checked-out ones;
   // the query in flight is rejected either way, and the pool opens a fresh connection next time.

@@ -7,7 +7,7 @@ import { createDatabase } from "./index.js";
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 export async function migrateUp(url: string): Promise<void> {
-  const database = createDatabase(url, { max: 1 });
+  const database = createDatabase(url, { max: 1, timeoutMs: 0 });
   try {
     await migrate(database.db, { migrationsFolder });
   } finally {

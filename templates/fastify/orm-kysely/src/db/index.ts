@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { ItemsTable } from "../models/items.js";
+import { type DatabaseOptions, poolConfig } from "./pool.js";
 
 /** Every table of the database, by name. */
 export interface DB {
@@ -10,10 +11,7 @@ export interface DB {
 /** What `request.db` is: a Kysely transaction bound to one pooled connection. */
 export type Tx = Transaction<DB>;
 
-export interface DatabaseOptions {
-  /** Pool size; the tests use 1 to prove that every request gives its connection back. */
-  max?: number;
-}
+export type { DatabaseOptions };
 
 export interface Database {
   readonly db: Kysely<DB>;
@@ -25,12 +23,7 @@ export interface Database {
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   // The pool connects on first use, so the app starts even while the database is down.
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 10,
-    // Fail fast (503) instead of hanging when the database is unreachable.
-    connectionTimeoutMillis: 3_000,
-  });
+  const pool = new pg.Pool(poolConfig(url, options));
   // A connection dropped by the server (restart, failover) must not crash the process. pg
   // emits 'error' on the pool for idle clients and on the client itself for checked-out ones;
   // the query in flight is rejected either way, and the pool opens a fresh connection next time.

@@ -9,7 +9,7 @@ const migrations: Record<string, Migration> = {
 };
 
 async function run(url: string, step: (migrator: Migrator) => Promise<MigrationResultSet>) {
-  const database = createDatabase(url, { max: 1 });
+  const database = createDatabase(url, { max: 1, timeoutMs: 0 });
   try {
     const migrator = new Migrator({
       db: database.db,

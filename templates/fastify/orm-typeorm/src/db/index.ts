@@ -2,14 +2,12 @@ import "reflect-metadata";
 import { DataSource, type DataSourceOptions, type EntityManager } from "typeorm";
 import { Item } from "../models/item.js";
 import { CreateItems1764201600000 } from "./migrations/1764201600000-CreateItems.js";
+import { type DatabaseOptions, poolConfig } from "./pool.js";
 
 /** What `request.db` is: a TypeORM EntityManager bound to the request's transaction. */
 export type Tx = EntityManager;
 
-export interface DatabaseOptions {
-  /** Pool size; the tests use 1 to prove that every request gives its connection back. */
-  max?: number;
-}
+export type { DatabaseOptions };
 
 /** Entities and migrations are listed explicitly: no globs, same list from src/ and dist/. */
 export function dataSourceOptions(url: string, options: DatabaseOptions = {}): DataSourceOptions {
@@ -19,8 +17,8 @@ export function dataSourceOptions(url: string, options: DatabaseOptions = {}): D
     entities: [Item],
     migrations: [CreateItems1764201600000],
     migrationsTableName: "migrations",
-    // Passed to the pg pool: fail fast (503) instead of hanging when the database is down.
-    extra: { max: options.max ?? 10, connectionTimeoutMillis: 3_000 },
+    // Passed to the pg pool: its size and how long a request waits for the database.
+    extra: poolConfig(url, options),
   };
 }
 

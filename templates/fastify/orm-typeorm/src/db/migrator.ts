@@ -2,7 +2,9 @@ import { DataSource } from "typeorm";
 import { dataSourceOptions } from "./index.js";
 
 async function withDataSource(url: string, run: (dataSource: DataSource) => Promise<void>) {
-  const dataSource = await new DataSource(dataSourceOptions(url, { max: 1 })).initialize();
+  const dataSource = await new DataSource(
+    dataSourceOptions(url, { max: 1, timeoutMs: 0 }),
+  ).initialize();
   try {
     await run(dataSource);
   } finally {
