@@ -36,7 +36,10 @@ export async function walkCommands(commands: readonly string[], options: { cwd: 
       }
       await Promise.race([shell, new Promise((r) => setTimeout(r, waitMs))]);
     }
-    // Children that outlived the shell (a reloader's worker) are in the same group.
+    // The shell dies at once on SIGTERM while what it started may still be shutting down (make dev
+    // stopping its embedded server), as after a terminal's Ctrl-C: give the group time to finish,
+    // then kill what is left (a reloader's worker that outlived the shell).
+    for (let waited = 0; waited < 15_000 && groupAlive(shell.pid!); waited += 100) await new Promise((r) => setTimeout(r, 100));
     try {
       process.kill(-shell.pid!, "SIGKILL");
     } catch {
@@ -69,4 +72,13 @@ export function readmeBlock(readme: string, heading: string): string[] {
   const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start, end < 0 ? undefined : end));
   if (!block) throw new Error(`"## ${heading}" has no sh block`);
   return block[1]!.split("\n").filter((l) => l.trim() !== "");
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -144,7 +144,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A killed run stays a zombie until its new parent reaps it (slowly, in some containers and
+    # sandboxes): it no longer owns anything.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def _claim(data_dir: Path) -> bool:
