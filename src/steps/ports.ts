@@ -1,4 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import path from "node:path";
 
 /** A host port that a Compose file publishes: `"127.0.0.1:${WEB_PORT:-8000}:8000"`, `"5432:5432"`. */
 export interface PublishedPort {
@@ -28,4 +30,41 @@ export function portInUse(host: string, port: number): Promise<boolean> {
     server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(false)));
   });
+}
+
+/** A variable as Docker Compose sees it in `dir`: the environment first, then the files in order. */
+export async function composeVariable(dir: string, env: NodeJS.ProcessEnv, key: string, files = [".env"]): Promise<string | undefined> {
+  if (env[key]) return env[key]!;
+  for (const file of files) {
+    const text = await readFile(path.join(dir, file), "utf8").catch(() => "");
+    const match = new RegExp(`^\\s*${key}\\s*=\\s*"?([0-9]+)"?\\s*$`, "m").exec(text);
+    if (match) return match[1]!;
+  }
+  return undefined;
+}
+
+/** A published host port that another program already holds. */
+export interface BusyPort {
+  readonly host: string;
+  readonly port: number;
+  readonly variable?: string;
+}
+
+/** The host ports the Compose file in `dir` publishes (as Compose resolves them) that another program holds. */
+export async function busyPorts(dir: string, env: NodeJS.ProcessEnv): Promise<BusyPort[]> {
+  const compose = await readFile(path.join(dir, "docker-compose.yml"), "utf8").catch(() => "");
+  const busy: BusyPort[] = [];
+  for (const entry of publishedPorts(compose)) {
+    const port = (entry.variable && (await composeVariable(dir, env, entry.variable))) || entry.fallback;
+    if (port && (await portInUse(entry.host, Number(port)))) busy.push({ host: entry.host, port: Number(port), ...(entry.variable ? { variable: entry.variable } : {}) });
+  }
+  return busy;
+}
+
+/** The first port above `port` that is free on `host` and not in `taken`. */
+export async function freePortAbove(host: string, port: number, taken: readonly number[] = []): Promise<number> {
+  for (let p = port + 1; p < 65_536; p++) {
+    if (!taken.includes(p) && !(await portInUse(host, p))) return p;
+  }
+  throw new Error(`no free port above ${port} on ${host}`);
 }

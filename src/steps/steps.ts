@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import Handlebars from "handlebars";
 import type { Answers } from "../options/types.js";
 import { isMissingRuntime } from "../options/detect.js";
@@ -7,7 +5,7 @@ import { missingRuntime } from "../options/runtimes.js";
 import { whenMatches, type InstallCommand, type Manifest } from "../templates/manifest.js";
 import { FIRST_COMMIT_SUBJECT } from "../update/base.js";
 import { waitForHealth } from "./health.js";
-import { portInUse, publishedPorts } from "./ports.js";
+import { busyPorts, composeVariable } from "./ports.js";
 import { quote, runCommand, type CommandResult } from "./runner.js";
 
 export type StepName = "install" | "git" | "boot";
@@ -166,10 +164,10 @@ const boot: StepDefinition = {
     if (!daemon.ok) return { status: "failed", message: `the Docker daemon is not running (docker info failed); start Docker, then run: ${later}` };
     // A port held by another program fails `up` half-way with an engine-specific message, or
     // worse, lets that program answer the health check: name it before anything starts.
-    const busy = await busyPort(ctx);
+    const [busy] = await busyPorts(ctx.answers.targetDir, ctx.env);
     if (busy) {
       const fix = busy.variable ? `set ${busy.variable} in .env to a free port` : "free it";
-      return { status: "failed", message: `port ${busy.address}${busy.variable ? ` (${busy.variable})` : ""} is already in use by another program; ${fix}, then run: ${later}` };
+      return { status: "failed", message: `port ${busy.host}:${busy.port}${busy.variable ? ` (${busy.variable})` : ""} is already in use by another program; ${fix}, then run: ${later}` };
     }
     const up = await log.run(["docker", "compose", "up", "--build", "--detach"]);
     if (up.interrupted) return { status: "interrupted", message: `interrupted during docker compose up; stop what started with: ${inDir(answers, "docker compose down")}` };
@@ -209,28 +207,7 @@ async function composeLogs(log: CommandLog): Promise<string> {
  * then the template's default from `.env.example`.
  */
 async function webPort(ctx: StepContext): Promise<string> {
-  return (await composeVariable(ctx, ctx.manifest.health.portVar, [".env", ".env.example"])) ?? "8000";
-}
-
-/** A variable as Docker Compose sees it: the environment first, then the files in order. */
-async function composeVariable(ctx: StepContext, key: string, files = [".env"]): Promise<string | undefined> {
-  if (ctx.env[key]) return ctx.env[key]!;
-  for (const file of files) {
-    const text = await readFile(path.join(ctx.answers.targetDir, file), "utf8").catch(() => "");
-    const match = new RegExp(`^\\s*${key}\\s*=\\s*"?([0-9]+)"?\\s*$`, "m").exec(text);
-    if (match) return match[1]!;
-  }
-  return undefined;
-}
-
-/** The first host port the project's Compose file publishes that another program already holds. */
-async function busyPort(ctx: StepContext): Promise<{ address: string; variable?: string } | undefined> {
-  const compose = await readFile(path.join(ctx.answers.targetDir, "docker-compose.yml"), "utf8").catch(() => "");
-  for (const entry of publishedPorts(compose)) {
-    const port = (entry.variable && (await composeVariable(ctx, entry.variable))) || entry.fallback;
-    if (port && (await portInUse(entry.host, Number(port)))) return { address: `${entry.host}:${port}`, ...(entry.variable ? { variable: entry.variable } : {}) };
-  }
-  return undefined;
+  return (await composeVariable(ctx.answers.targetDir, ctx.env, ctx.manifest.health.portVar, [".env", ".env.example"])) ?? "8000";
 }
 
 export const STEPS: readonly StepDefinition[] = [install, git, boot];

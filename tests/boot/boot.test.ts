@@ -14,9 +14,9 @@ describeBootStep(names);
 afterAll(async () => {
   await removeProjectImages([...names.values()]);
   const rows = [...numbers].map(([variant, n]) =>
-    `  ${variant.padEnd(26)} ${fmt(n.coldBuildS)} ${fmt(n.warmBuildS)} ${fmt(n.bootToHealthyS)} ${fmt(n.healthWaitS)} ${fmt(n.webImageMB, "MB")} ${fmt(n.dbImageMB, "MB")}`);
+    `  ${variant.padEnd(26)} ${fmt(n.coldBuildS)} ${fmt(n.warmBuildS)} ${fmt(n.bootToHealthyS)} ${fmt(n.healthWaitS)} ${fmt(n.webImageMB, "MB")} ${fmt(n.dbImageMB, "MB")}  ${fmt(n.makeUpS)} ${fmt(n.upWaitS)}`);
   console.log(
-    `Boot tier (real engine, local stand-in base images)\n  ${"variant".padEnd(26)} ${"cold build".padStart(10)} ${"warm build".padStart(10)} ${"--boot->ok".padStart(10)} ${"health wait".padStart(10)} ${"web image".padStart(10)} ${"db image".padStart(10)}\n${rows.join("\n")}`,
+    `Boot tier (real engine, local stand-in base images)\n  ${"variant".padEnd(26)} ${"cold build".padStart(10)} ${"warm build".padStart(10)} ${"--boot->ok".padStart(10)} ${"health wait".padStart(10)} ${"web image".padStart(10)} ${"db image".padStart(10)} ${"make up->ok".padStart(11)} ${"(up wait)".padStart(10)}\n${rows.join("\n")}`,
   );
 });
 

@@ -13,25 +13,28 @@ export interface Variant {
   readonly stack: "fastapi" | "fastify";
   readonly orm: string;
   readonly pm?: "npm" | "pnpm";
+  /** A PostgreSQL major other than the default (18). */
+  readonly postgres?: "15";
 }
 
+// Each stack boots once on the default PostgreSQL (18) and once more on 15. A new answer here
+// needs its stand-in base images: scripts/boot/setup.sh template_images lists them.
 export const VARIANTS: readonly Variant[] = [
   { stack: "fastapi", orm: "sqlalchemy" },
-  { stack: "fastapi", orm: "sqlmodel" },
+  { stack: "fastapi", orm: "sqlmodel", postgres: "15" },
   { stack: "fastify", orm: "drizzle", pm: "npm" },
-  { stack: "fastify", orm: "typeorm", pm: "npm" },
-  { stack: "fastify", orm: "kysely", pm: "npm" },
-  { stack: "fastify", orm: "drizzle", pm: "pnpm" },
+  { stack: "fastify", orm: "typeorm", pm: "npm", postgres: "15" },
+  { stack: "fastify", orm: "kysely", pm: "npm", postgres: "15" },
+  { stack: "fastify", orm: "drizzle", pm: "pnpm", postgres: "15" },
 ];
 
-export const label = (v: Variant) => [v.stack, v.orm, v.pm].filter(Boolean).join(" ");
+export const label = (v: Variant) => [v.stack, v.orm, v.pm, v.postgres && `pg${v.postgres}`].filter(Boolean).join(" ");
 
 /**
- * The answers as flags; everything else (Python, Node, install, git) is the CLI's default, except
- * PostgreSQL: 15, as the stand-in postgres images come from Debian's packages and no Debian release
- * here ships PostgreSQL 18 (the default) yet.
+ * The answers as flags; everything else (Python, Node, install, git) is the CLI's default. The
+ * package manager is always named: its default follows the one running the tests.
  */
-export const variantFlags = (v: Variant) => ["--stack", v.stack, "--orm", v.orm, ...(v.pm ? ["--pm", v.pm] : []), "--postgres", "15"];
+export const variantFlags = (v: Variant) => ["--stack", v.stack, "--orm", v.orm, ...(v.pm ? ["--pm", v.pm] : []), ...(v.postgres ? ["--postgres", v.postgres] : [])];
 
 /** A file of the service's own code inside its image, relative to the WORKDIR /home/code. */
 export const codeFile = (v: Variant) => (v.stack === "fastapi" ? "app/main.py" : "dist/main.js");
@@ -50,15 +53,18 @@ interface ContainerInfo { id: string; service: string; image: string; state: str
  */
 export class BootedProject {
   readonly env: Record<string, string>;
-  private constructor(readonly name: string, readonly dir: string, readonly ports: { web: number; db: number }) {
+  private constructor(readonly name: string, readonly dir: string, readonly ports: { web: number; db?: number }) {
     // The host's Postgres holds 127.0.0.1:5432: the stack gets free ports through the environment,
     // which wins over .env for Docker Compose and for the CLI's health wait alike.
-    this.env = { ...inject("engineEnv"), WEB_PORT: String(ports.web), DB_PORT: String(ports.db) };
+    this.env = { ...inject("engineEnv"), WEB_PORT: String(ports.web), ...(ports.db ? { DB_PORT: String(ports.db) } : {}) };
   }
 
-  /** Picks a folder and free ports for a project; nothing is generated yet. */
-  static async plan(name: string): Promise<BootedProject> {
-    return new BootedProject(name, path.join(tempDir("svc-boot-"), name), { web: await freePort(), db: await freePort() });
+  /**
+   * Picks a folder and free ports for a project; nothing is generated yet. `dbPort: false` leaves
+   * DB_PORT to .env (5432), as for a user who moved nothing.
+   */
+  static async plan(name: string, options: { dbPort?: boolean } = {}): Promise<BootedProject> {
+    return new BootedProject(name, path.join(tempDir("svc-boot-"), name), { web: await freePort(), ...(options.dbPort === false ? {} : { db: await freePort() }) });
   }
 
   get base(): string {

@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { portInUse } from "../../src/steps/ports.js";
 import { exerciseItemsApi } from "../e2e/http.js";
+import { runCommands } from "../e2e/walk.js";
+import { terminalEnv } from "../helpers/pack.js";
 import { BootedProject, foundInArchive, codeFile, label, podman, seconds, uniqueName, variantFlags, VARIANTS, type Variant } from "./harness.js";
 
 /** What the closing note reports per variant. */
@@ -15,6 +18,10 @@ export interface VariantNumbers {
   healthWaitS?: number;
   webImageMB?: number;
   dbImageMB?: number;
+  /** The printed Docker path: from the shell's start to `make up` returning, the service healthy. */
+  makeUpS?: number;
+  /** Of that, the wait after the containers started until the last one was healthy (the adapter's `up --wait`). */
+  upWaitS?: number;
 }
 
 /**
@@ -28,9 +35,11 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
     const name = uniqueName(variant);
     names.set(label(variant), name);
     let project: BootedProject;
+    let user: BootedProject | undefined;
 
     afterAll(async () => {
       await project?.cleanup();
+      await user?.cleanup();
     });
 
     it("--boot builds the images, starts the stack and reports it healthy within the timeout", async () => {
@@ -135,6 +144,40 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
       expect((await project.containers(false)).length).toBe(2);
       await project.compose(["down", "-v"]);
       expect(await project.leftovers()).toEqual([]);
+    });
+
+    // The Docker path of the printed next steps, as a user takes it: the built CLI with --yes and
+    // every default (PostgreSQL 18 included; no --boot), then the commands `next` lists, verbatim,
+    // in bash. --no-install only because the host's install is not on this path (its commands have
+    // none, and .dockerignore keeps node_modules/.venv out of the build). The same project name as
+    // above, so the web image's layers come from the cache: the build itself was checked above.
+    // The first variant leaves DB_PORT alone, as a user who moved nothing: the host's Postgres holds
+    // 5432, so the CLI must move it on that path; the others export a free DB_PORT, as a user
+    // with a Postgres of their own would. (Not for the pnpm variant: --pm is not a default.)
+    if (variant.pm !== "pnpm") it("the printed Docker path, verbatim, with the defaults: make up returns healthy, /health answers on the first probe, /items works, down -v leaves nothing", async () => {
+      const moved = variant === VARIANTS[0];
+      user = await BootedProject.plan(name, { dbPort: !moved });
+      const r = await user.create(["--yes", "--json", ...variantFlags({ ...variant, postgres: undefined }), "--no-install"]);
+      expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.answers.options.postgres).toBe("18");
+      const docker = out.next.paths.find((p: { database: string }) => p.database === "docker");
+      if (moved) {
+        expect(await portInUse("127.0.0.1", 5432), "the host's Postgres holds 127.0.0.1:5432").toBe(true);
+        expect(docker.commands).toEqual([`cd ${name}`, expect.stringMatching(/^DB_PORT=\d+ make up$/)]);
+        expect(docker.needs).toContain("127.0.0.1:5432 (DB_PORT) is taken here");
+      } else {
+        expect(docker.commands).toEqual([`cd ${name}`, "make up"]);
+      }
+      const ran = await runCommands(docker.commands, { cwd: path.dirname(user.dir), env: terminalEnv(user.env), timeoutMs: 600_000 });
+      row.makeUpS = seconds(ran.durationMs);
+      const waits = [...ran.output.matchAll(/Healthy \(waited (\d+)s\)/g)].map((m) => Number(m[1]));
+      expect(waits.length, `one healthy container per service:\n${ran.output}`).toBe(2);
+      row.upWaitS = Math.max(...waits);
+      // make up has returned: the first request must find the service and its database ready.
+      await exerciseItemsApi(user.base);
+      await user.compose(["down", "-v"]);
+      expect(await user.leftovers()).toEqual([]);
     });
   });
 }

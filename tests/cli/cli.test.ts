@@ -1,9 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { listTree, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
 import { manifestNamed, manifests, re } from "../helpers/expected.js";
 import { fakeMachine } from "../helpers/machine.js";
+import { freePort } from "../helpers/standins.js";
 
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
 const noSteps = ["--yes", "--no-install", "--no-git"];
@@ -66,7 +69,8 @@ describe("the CLI as a user runs it", () => {
 
   it("prints the same next steps as --json lists: the path chosen for this machine first, then the others", async () => {
     const cwd = tempDir();
-    const machine = fakeMachine([], ["pg_isready"]); // a Postgres that answers
+    // A Postgres that answers; the ports the Compose file publishes are free.
+    const machine = { ...fakeMachine([], ["pg_isready"]), DB_PORT: String(await freePort()), WEB_PORT: String(await freePort()) };
     const human = await runCli(["my-api", ...noSteps], { cwd, env: machine });
     const json = await runCli(["other-api", ...noSteps, "--json"], { cwd, env: machine });
     const next = JSON.parse(json.stdout).next as { database: string; why: string; paths: { database: string; needs: string; commands: string[] }[] };
@@ -84,6 +88,23 @@ describe("the CLI as a user runs it", () => {
       "  cd my-api",
       "  make up",
     ].join("\n"));
+  });
+
+  it("moves a published port that is taken here (a local Postgres on DB_PORT) on the Docker path, and says so", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    try {
+      const web = String(await freePort());
+      const r = await runCli(["my-api", ...noSteps, "--json"], { cwd: tempDir(), env: { ...fakeMachine([], ["pg_isready"]), DB_PORT: String(taken), WEB_PORT: web } });
+      const docker = JSON.parse(r.stdout).next.paths.find((p: { database: string }) => p.database === "docker");
+      const [, to] = /^DB_PORT=(\d+) make up$/.exec(docker.commands[1]) ?? [];
+      expect(docker.commands, "the port moves above the taken one").toEqual(["cd my-api", `DB_PORT=${to} make up`]);
+      expect(Number(to)).toBeGreaterThan(taken);
+      expect(docker.needs).toBe(`Docker with the Compose plugin; 127.0.0.1:${taken} (DB_PORT) is taken here: these commands use DB_PORT=${to} (set it in .env to keep it)`);
+    } finally {
+      holder.close();
+    }
   });
 
   it("chooses the Docker path where no Postgres answers and a Docker engine does, and says why", async () => {

@@ -17,8 +17,7 @@ export interface Walk {
  * first or the wait runs out.
  */
 export async function walkCommands(commands: readonly string[], options: { cwd: string; env: Record<string, string>; port: number; timeoutMs: number }): Promise<Walk> {
-  const script = ["set -e", ...commands].join("\n");
-  const shell = execa("sh", ["-c", script], { cwd: options.cwd, env: options.env, extendEnv: false, detached: true, reject: false, all: true, stdin: "ignore" });
+  const shell = execa("sh", ["-c", pasted(commands)], { cwd: options.cwd, env: options.env, extendEnv: false, detached: true, reject: false, all: true, stdin: "ignore" });
   let output = "";
   shell.all?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -63,6 +62,25 @@ export async function walkCommands(commands: readonly string[], options: { cwd: 
   };
   return { base, stop, crash };
 }
+
+/**
+ * Runs `commands` as a user pastes them into bash, one per line, stopping at the first that fails
+ * (`set -e`), and waits for the shell to end: for paths whose last command returns once the
+ * service runs (`make up`). Fails with the commands and the shell's output unless every one succeeded.
+ */
+export async function runCommands(commands: readonly string[], options: { cwd: string; env: Record<string, string>; timeoutMs: number }): Promise<{ durationMs: number; output: string }> {
+  const started = Date.now();
+  const r = await execa("bash", ["-c", pasted(commands)], { cwd: options.cwd, env: options.env, extendEnv: false, reject: false, all: true, stdin: "ignore", timeout: options.timeoutMs });
+  const output = String(r.all ?? "");
+  if (r.exitCode !== 0 || r.failed) {
+    const why = r.timedOut ? `did not finish within ${options.timeoutMs / 1000}s` : `exited with code ${r.exitCode}`;
+    throw new Error(`the shell ${why}; the commands were:\n${commands.map((c) => `  ${c}`).join("\n")}\noutput:\n${tailLines(output, 50)}`);
+  }
+  return { durationMs: Date.now() - started, output };
+}
+
+/** Commands as one pasted script: a line each, stopping at the first that fails. */
+const pasted = (commands: readonly string[]) => ["set -e", ...commands].join("\n");
 
 /** The first ```sh block under `## <heading>` of a README, as its lines (comments stay: the shell skips them). */
 export function readmeBlock(readme: string, heading: string): string[] {

@@ -1,6 +1,9 @@
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { portInUse, publishedPorts } from "../../src/steps/ports.js";
+import { busyPorts, freePortAbove, portInUse, publishedPorts } from "../../src/steps/ports.js";
+import { tempDir } from "../helpers/cli.js";
 
 describe("publishedPorts", () => {
   it("reads the short syntax the templates use, with and without a variable or host address", () => {
@@ -35,5 +38,27 @@ describe("portInUse", () => {
     expect(await portInUse("127.0.0.1", port)).toBe(true);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     expect(await portInUse("127.0.0.1", port)).toBe(false);
+  });
+});
+
+describe("busyPorts and freePortAbove", () => {
+  it("resolve each published port as Compose does (environment, then .env, then the default) and find a free one above a taken one", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port: taken } = holder.address() as { port: number };
+    try {
+      const dir = tempDir();
+      writeFileSync(path.join(dir, "docker-compose.yml"), ['services:', '  web:', '    ports:', '      - "127.0.0.1:${WEB_PORT:-8000}:8000"', '  db:', '    ports:', '      - "127.0.0.1:${DB_PORT:-5432}:5432"'].join("\n"));
+      writeFileSync(path.join(dir, ".env"), `WEB_PORT=${taken}\nDB_PORT=${taken}\n`);
+      // .env names the taken port for both; the environment moves WEB_PORT elsewhere.
+      const free = await freePortAbove("127.0.0.1", taken);
+      expect(await busyPorts(dir, { WEB_PORT: String(free) })).toEqual([{ host: "127.0.0.1", port: taken, variable: "DB_PORT" }]);
+      expect(await busyPorts(dir, { WEB_PORT: String(free), DB_PORT: String(free) })).toEqual([]);
+      expect(free).toBeGreaterThan(taken);
+      expect(await portInUse("127.0.0.1", free)).toBe(false);
+      expect(await freePortAbove("127.0.0.1", taken, [free])).not.toBe(free);
+    } finally {
+      holder.close();
+    }
   });
 });
