@@ -12,7 +12,7 @@ import { sh } from "../e2e/harness.js";
 export interface Variant {
   readonly stack: "fastapi" | "fastify";
   readonly orm: string;
-  readonly pm?: "npm" | "pnpm";
+  readonly pm?: "npm" | "pnpm" | "uv";
   /** A PostgreSQL major other than the default (18). */
   readonly postgres?: "15";
 }
@@ -22,6 +22,7 @@ export interface Variant {
 export const VARIANTS: readonly Variant[] = [
   { stack: "fastapi", orm: "sqlalchemy" },
   { stack: "fastapi", orm: "sqlmodel", postgres: "15" },
+  { stack: "fastapi", orm: "sqlalchemy", pm: "uv", postgres: "15" },
   { stack: "fastify", orm: "drizzle", pm: "npm" },
   { stack: "fastify", orm: "typeorm", pm: "npm", postgres: "15" },
   { stack: "fastify", orm: "kysely", pm: "npm", postgres: "15" },

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { portInUse } from "../../src/steps/ports.js";
 import { exerciseItemsApi } from "../e2e/http.js";
 import { runCommands } from "../e2e/walk.js";
+import { manifestNamed } from "../helpers/expected.js";
 import { terminalEnv } from "../helpers/pack.js";
 import { BootedProject, foundInArchive, codeFile, label, podman, seconds, uniqueName, variantFlags, VARIANTS, type Variant } from "./harness.js";
 
@@ -153,8 +154,9 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
     // above, so the web image's layers come from the cache: the build itself was checked above.
     // The first variant leaves DB_PORT alone, as a user who moved nothing: the host's Postgres holds
     // 5432, so the CLI must move it on that path; the others export a free DB_PORT, as a user
-    // with a Postgres of their own would. (Not for the pnpm variant: --pm is not a default.)
-    if (variant.pm !== "pnpm") it("the printed Docker path, verbatim, with the defaults: make up returns healthy, /health answers on the first probe, /items works, down -v leaves nothing", async () => {
+    // with a Postgres of their own would. Only for the variants on the default package manager.
+    const pmDefault = manifestNamed(variant.stack).options.find((o) => o.name === "pm")?.default;
+    if (!variant.pm || variant.pm === pmDefault) it("the printed Docker path, verbatim, with the defaults: make up returns healthy, /health answers on the first probe, /items works, down -v leaves nothing", async () => {
       const moved = variant === VARIANTS[0];
       user = await BootedProject.plan(name, { dbPort: !moved });
       const r = await user.create(["--yes", "--json", ...variantFlags({ ...variant, postgres: undefined }), "--no-install"]);
