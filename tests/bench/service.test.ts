@@ -83,7 +83,11 @@ function readDotEnv(dir: string): Record<string, string> {
 
 type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[] };
 const rows: Row[] = [];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+}
 
 async function boot([file, args]: [string, string[]], dir: string, env: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
@@ -127,8 +131,8 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
         const url = endpoint.replace("{id}", String(itemId));
         const row: Row = { variant: label, endpoint, service: [], reference: [] };
         for (let round = 0; round < ROUNDS; round++) {
-          row.service.push(await load(`${service.base}${url}`));
-          row.reference.push(await load(`${ref.base}${url}`));
+          row.service.push(await load(`${service.base}${url}`, service.pid));
+          row.reference.push(await load(`${ref.base}${url}`, ref.pid));
         }
         rows.push(row);
         console.log(formatRow(row));
@@ -145,8 +149,10 @@ function formatRow({ variant, endpoint, service, reference: ref }: Row): string 
   const rps = median(service.map((r) => r.rps));
   const refRps = median(ref.map((r) => r.rps));
   const spread = (xs: LoadResult[]) => `${Math.min(...xs.map((r) => r.rps)).toFixed(0)}-${Math.max(...xs.map((r) => r.rps)).toFixed(0)}`;
-  return `| ${variant} | \`GET ${endpoint}\` | ${rps.toFixed(0)} (${spread(service)}) | ${median(service.map((r) => r.p50Ms)).toFixed(1)} | ${median(service.map((r) => r.p99Ms)).toFixed(1)} `
-    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${(rps / refRps).toFixed(2)} |`;
+  const cpu = median(service.map((r) => r.cpuMsPer1k));
+  const refCpu = median(ref.map((r) => r.cpuMsPer1k));
+  return `| ${variant} | \`GET ${endpoint}\` | ${rps.toFixed(0)} (${spread(service)}) | ${median(service.map((r) => r.p50Ms)).toFixed(1)} | ${median(service.map((r) => r.p99Ms)).toFixed(1)} | ${cpu.toFixed(0)} `
+    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} |`;
 }
 
 afterAll(() => {
@@ -155,10 +161,12 @@ afterAll(() => {
   const table = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${os.cpus().length} x ${cpu} (${(os.totalmem() / 2 ** 30).toFixed(0)} GiB), `
     + `shared by the service, its reference, Postgres 127.0.0.1:5432 and wrk (${LOAD.threads} threads, ${LOAD.connections} connections, ${LOAD.duration}, after a ${LOAD.warmup} warm-up); `
-    + `medians of ${ROUNDS} alternating rounds, the req/s range in brackets. Latencies in ms.`,
+    + `medians of ${ROUNDS} alternating rounds, the req/s range in brackets. Latencies in ms; CPU is the server's CPU time per 1000 requests in ms `
+    + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
+    + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference).",
     "",
-    "| variant | endpoint | req/s | p50 | p99 | reference req/s | p50 | p99 | ratio |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(formatRow),
     "",
   ].join("\n");
