@@ -27,6 +27,11 @@ engine = create_async_engine(
     # connection gets half of it: a queue of requests behind stuck connections fails before the
     # connections are freed, instead of each waiting its turn and then a full timeout again.
     pool_timeout=settings.db_timeout / 2,
+    # Connections kept per process: enough for a burst of concurrent requests (50 on 2 workers)
+    # to reuse open connections rather than wait past pool_timeout for one (a 503) or open and
+    # close an overflow connection each (a login, TLS included, per request).
+    pool_size=20,
+    max_overflow=10,
     connect_args={
         "timeout": settings.db_timeout,
         "command_timeout": settings.db_timeout + 1,
