@@ -1,7 +1,8 @@
 // pnpm bench:service: each generated variant under load beside a reference app of the same
 // framework and driver doing the same primary-key SELECT in a ten-line handler, both served the
 // same way and loaded with the same wrk settings. It measures; it asserts nothing but that both
-// boot and answer 200. The table goes to docs/bench-service.md, which the README quotes.
+// boot. Answers under load that were not 200 (or timed out) are counted in the table. The table
+// goes to docs/bench-service.md, which the README quotes.
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -136,7 +137,6 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
         }
         rows.push(row);
         console.log(formatRow(row));
-        expect(row.service.concat(row.reference).map((r) => r.errors), "non-2xx answers or socket errors under load").toEqual(row.service.concat(row.reference).map(() => 0));
       }
     } finally {
       await service.stop();
@@ -149,10 +149,11 @@ function formatRow({ variant, endpoint, service, reference: ref }: Row): string 
   const rps = median(service.map((r) => r.rps));
   const refRps = median(ref.map((r) => r.rps));
   const spread = (xs: LoadResult[]) => `${Math.min(...xs.map((r) => r.rps)).toFixed(0)}-${Math.max(...xs.map((r) => r.rps)).toFixed(0)}`;
+  const errors = (xs: LoadResult[]) => xs.reduce((a, r) => a + r.errors, 0);
   const cpu = median(service.map((r) => r.cpuMsPer1k));
   const refCpu = median(ref.map((r) => r.cpuMsPer1k));
   return `| ${variant} | \`GET ${endpoint}\` | ${rps.toFixed(0)} (${spread(service)}) | ${median(service.map((r) => r.p50Ms)).toFixed(1)} | ${median(service.map((r) => r.p99Ms)).toFixed(1)} | ${cpu.toFixed(0)} `
-    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} |`;
+    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} | ${errors(service)} / ${errors(ref)} |`;
 }
 
 afterAll(() => {
@@ -163,10 +164,11 @@ afterAll(() => {
     + `shared by the service, its reference, Postgres 127.0.0.1:5432 and wrk (${LOAD.threads} threads, ${LOAD.connections} connections, ${LOAD.duration}, after a ${LOAD.warmup} warm-up); `
     + `medians of ${ROUNDS} alternating rounds, the req/s range in brackets. Latencies in ms; CPU is the server's CPU time per 1000 requests in ms `
     + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
-    + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference).",
+    + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference). "
+    + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds.",
     "",
-    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(formatRow),
     "",
   ].join("\n");
