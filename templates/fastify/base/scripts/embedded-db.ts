@@ -259,6 +259,8 @@ export async function throwaway(
   dbPassword: string,
 ): Promise<{ server: Server; dispose(): Promise<void> }> {
   const parent = mkdtempSync(path.join(tmpdir(), "embedded-postgres-"));
+  // Passable (not readable) by the server's OS user when that is not this one.
+  chmodSync(parent, 0o711);
   const dataDir = path.join(parent, "data");
   const dispose = async () => {
     await stop(dataDir);
