@@ -168,24 +168,26 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
 /**
  * No login without a password on the embedded server, as root or as another OS user, even where a
  * long project path moves the server's Unix socket out of its data folder (FastAPI's library then
- * uses a shared runtime folder, which it makes world-writable as root). A throwaway server is held
- * with TMPDIR deep enough that no socket fits in its data folder (over 107 bytes), and psql tries
+ * uses a shared runtime folder, which it makes world-writable as root). The project's own start
+ * is held on a data folder deep enough that no socket fits in it (over 107 bytes), and psql tries
  * the `postgres` superuser with no password: the server must be reached and must refuse.
  */
 async function checkNoLoginWithoutPassword(project: string, stack: Cell["stack"], env: Record<string, string>): Promise<void> {
   const deep = path.join(tempDir("svc-deep-"), ...Array.from({ length: 6 }, (_, i) => `a-rather-long-folder-name-${i}`));
   mkdirSync(deep, { recursive: true });
+  const data = path.join(deep, "data");
   const holder = path.join(deep, "..", "hold.mts");
   writeFileSync(holder, [
-    `import { throwaway } from ${JSON.stringify(path.join(project, "scripts", "embedded-db.ts"))};`,
-    `const t = await throwaway("any-password");`,
-    "console.log(t.server.host, t.server.port);",
+    `import { start, stop } from ${JSON.stringify(path.join(project, "scripts", "embedded-db.ts"))};`,
+    `const server = await start(process.argv[2], "any-password");`,
+    "console.log(server.host, server.port);",
     "process.stdin.resume();",
-    "process.stdin.on(\"end\", () => void t.dispose());",
+    "process.stdin.on(\"end\", () => void stop(process.argv[2]));",
   ].join("\n"));
+  const python = "import sys\nfrom pathlib import Path\nfrom scripts import embedded_db\ns = embedded_db.start(Path(sys.argv[1]), 'any-password')\nprint(s.socket_dir, s.port, flush=True)\ntry:\n    sys.stdin.read()\nfinally:\n    embedded_db.stop(Path(sys.argv[1]))";
   const hold = stack === "fastapi"
-    ? execa(path.join(project, ".venv", "bin", "python"), ["-c", "import sys\nfrom scripts import embedded_db\nwith embedded_db.throwaway() as s:\n    print(s.socket_dir, s.port, flush=True)\n    sys.stdin.read()"], { cwd: project, env: { ...env, TMPDIR: deep }, extendEnv: false, stdin: "pipe", all: true })
-    : execa("node", ["--import", "tsx", holder], { cwd: project, env: { ...env, TMPDIR: deep }, extendEnv: false, stdin: "pipe", all: true });
+    ? execa(path.join(project, ".venv", "bin", "python"), ["-c", python, data], { cwd: project, env, extendEnv: false, stdin: "pipe", all: true })
+    : execa("node", ["--import", "tsx", holder, data], { cwd: project, env, extendEnv: false, stdin: "pipe", all: true });
   try {
     const where = await new Promise<string>((resolve, reject) => {
       let seen = "";
