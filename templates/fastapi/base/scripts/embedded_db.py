@@ -151,19 +151,22 @@ def start(data_dir: Path, password: str) -> Server:
         # Fresh from initdb (its long default file), or made by an earlier version that trusted the
         # superuser: set the superuser's password (over that trusted socket, once), then require
         # passwords from everyone.
+        trusted = re.search(r"^local\s.*\strust\s*$", hba.read_text(), re.MULTILINE) is not None
         found.psql(
             "--file",
             "-",
             env={**os.environ, "NEW_PASSWORD": password},
             stdin="\\getenv pw NEW_PASSWORD\nALTER ROLE postgres PASSWORD :'pw';\n",
-            scram=re.search(r"^local\s.*\strust\s*$", hba.read_text(), re.MULTILINE) is None,
+            scram=not trusted,
         )
         hba.write_text(PG_HBA)
         conf = data_dir / "postgresql.conf"
         if SOCKET_PERMISSIONS not in conf.read_text():
             with conf.open("a") as out:
                 out.write(SOCKET_PERMISSIONS)
-        found.psql("--command", "SELECT pg_reload_conf()", "--output", os.devnull)
+        found.psql(
+            "--command", "SELECT pg_reload_conf()", "--output", os.devnull, scram=not trusted
+        )
     return found
 
 
