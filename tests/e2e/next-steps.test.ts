@@ -27,7 +27,9 @@ import { readmeBlock, walkCommands } from "./walk.js";
 // project's .env keeps its localhost:5432 (which the embedded path must not use: the generated
 // project then runs against its embedded server only). The CLI must pick the embedded path, whose
 // commands reach a healthy service; then the project's own `make test` passes, stopping
-// `make dev` leaves no server running, git ignores the data folder and `make clean` removes it.
+// `make dev` leaves no server running, git ignores the data folder and `make clean` removes it,
+// and the server admits no login without a password, even on a data folder too deep for a socket.
+// The closing notes give each walk's time and, for the embedded cells, the disk the server adds.
 
 type Db = "local" | "embedded";
 type Cell = { stack: "fastapi" | "fastify"; orm: string; runtime: string; pm?: string; follow: "next" | "readme"; flags: string[]; db?: Db };
