@@ -1,3 +1,5 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { defineConfig, type Options } from "tsup";
 
 const common: Options = {
@@ -22,6 +24,14 @@ const common: Options = {
 export default defineConfig([
   { ...common, entry: { index: "src/index.ts" }, clean: true },
   // The manifest loader, for scripts/lock-templates.mjs (not in the package). Built apart, so
-  // that the CLI's code is not split into chunks shared with it.
-  { ...common, entry: { templates: "src/templates/index.ts" } },
+  // that the CLI's code is not split into chunks shared with it. Once built, it packs the
+  // templates folder into dist/templates.pack, which the CLI reads (src/templates/pack.ts).
+  {
+    ...common,
+    entry: { templates: "src/templates/index.ts" },
+    async onSuccess() {
+      const { writePack } = await import(`${pathToFileURL(path.resolve("dist/templates.js")).href}?${Date.now()}`);
+      await writePack(path.resolve("templates"), path.resolve("dist/templates.pack"));
+    },
+  },
 ]);

@@ -47,7 +47,7 @@ export interface Chosen {
  */
 export async function planNext(manifest: Manifest, answers: Answers, done: Done): Promise<NextPlan> {
   const cd = answers.directory === "." ? [] : [`cd ${quote(answers.directory)}`];
-  const install = done.installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "));
+  const install = done.installed ? [] : (await installCommands(manifest, answers)).map((argv) => argv.map(quote).join(" "));
   const paths = pathSpecs(manifest).map((p) => ({ database: p.database, needs: p.needs, commands: [...cd, ...(p.install ? install : []), ...p.run] }));
   const chosen = done.boot === "ok" && offers(manifest, "docker")
     ? { database: "docker" as const, why: "the boot step started it with Docker Compose" }

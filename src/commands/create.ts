@@ -12,8 +12,9 @@ import { applyDetection, isMissingRuntime } from "../options/detect.js";
 import { notInstalledLine } from "../options/runtimes.js";
 import { resolveAnswers } from "../options/resolve.js";
 import type { Answers, Secrets } from "../options/types.js";
-import { renderTemplate, type FileMap } from "../render/render.js";
-import { loadManifests, loadTemplate } from "../templates/registry.js";
+import { render } from "../render/index.js";
+import type { FileMap } from "../render/files.js";
+import { templatesAt, type Templates } from "../templates/pack.js";
 import type { Manifest } from "../templates/manifest.js";
 import type { FsLike } from "../write/fs.js";
 import { writeProject } from "../write/writer.js";
@@ -24,8 +25,8 @@ import { printJson, templatesFlag, type CommandContext, type Io } from "./contex
 /** `create-svc-app [directory]`: parse -> resolve -> render -> write -> steps. Returns the exit code. */
 export async function createCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { io, json, interactive, noPrompts, human, reporter, signal } = ctx;
-  const templatesRoot = templatesFlag(argv, io.cwd) ?? io.templatesRoot;
-  const manifests = await applyDetection(await loadManifests(templatesRoot), io.env);
+  const templates = templatesAt(templatesFlag(argv, io.cwd) ?? io.templatesRoot);
+  const manifests = await applyDetection(await templates.loadManifests(), io.env);
   const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));
   if (parsed.exitEarly) return 0;
   const { flags } = parsed;
@@ -46,18 +47,18 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
   const lookout = new AbortController();
   const looked = (answers.steps.boot || answers.steps.install) && !flags.dryRun ? undefined : lookAround(manifest, io.env, lookout.signal);
   try {
-    return await generate({ ctx, manifest, answers, templatesRoot, dryRun: flags.dryRun, looked });
+    return await generate({ ctx, manifest, answers, templates, dryRun: flags.dryRun, looked });
   } finally {
     lookout.abort(); // the run ended without needing the answer (an error, Ctrl-C): stop looking
   }
 }
 
-async function generate({ ctx, manifest, answers, templatesRoot, dryRun, looked }: { ctx: CommandContext; manifest: Manifest; answers: Answers; templatesRoot: string; dryRun: boolean; looked: Promise<Chosen> | undefined }): Promise<number> {
+async function generate({ ctx, manifest, answers, templates, dryRun, looked }: { ctx: CommandContext; manifest: Manifest; answers: Answers; templates: Templates; dryRun: boolean; looked: Promise<Chosen> | undefined }): Promise<number> {
   const { io, json, human, reporter, signal } = ctx;
-  const template = await loadTemplate(templatesRoot, manifest, answers.options);
+  const template = await templates.loadTemplate(manifest, answers.options);
   if (signal.aborted) throw new CancelledError();
   const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url"), postgresPassword: randomBytes(24).toString("base64url") };
-  const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
+  const files = await render({ template, answers, secrets, generatorVersion: pkg.version });
   const warnings = runtimeWarnings(manifest, answers);
 
   if (dryRun) {
