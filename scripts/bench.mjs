@@ -21,22 +21,23 @@ const rssFile = path.join(work, "rss.txt");
 const vitePkg = createRequire(import.meta.url)("create-vite/package.json");
 const vite = path.join(root, "node_modules", "create-vite", vitePkg.bin["create-vite"]);
 
-// Peak memory without loading anything into the process measured (a preload would cost the bare
-// `node -e 0` most): GNU time's maximum resident set size where it exists, else our preload.
+// Peak memory and CPU time without loading anything into the process measured (a preload would
+// cost the bare `node -e 0` most): GNU time's where it exists, else our preload's.
 const gnuTime = ["/usr/bin/time", "/bin/time"].find((t) => existsSync(t) && spawnSync(t, ["-f", "%M", "true"], { encoding: "utf8" }).stderr?.trim().match(/^\d+$/));
 const memoryBy = gnuTime ? "GNU time's maximum resident set size" : "the process's own maxRSS at exit (a preload)";
 
-/** One run: wall milliseconds (spawn to exit, as a user waits) and peak resident KiB. */
+/** One run: wall milliseconds (spawn to exit, as a user waits), CPU milliseconds (user + system) and peak resident KiB. */
 function measure(argv) {
   const [cmd, args] = gnuTime
-    ? [gnuTime, ["-f", "%M", "-o", rssFile, process.execPath, ...argv]]
+    ? [gnuTime, ["-f", "%M %U %S", "-o", rssFile, process.execPath, ...argv]]
     : [process.execPath, ["--import", probe, ...argv]];
   writeFileSync(rssFile, "");
   const started = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { cwd: work, env: { ...process.env, CI: "true", BENCH_PROBE_OUT: rssFile }, stdio: ["ignore", "ignore", "pipe"] });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.stderr}`);
-  return { ms, kib: Number(readFileSync(rssFile, "utf8").trim().split("\n").at(-1)) };
+  const [kib, user, system] = readFileSync(rssFile, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
+  return { ms, cpu: (user + system) * 1000, kib };
 }
 
 // Every stack the CLI offers (from its --help), or those named in BENCH_STACKS=a,b.
@@ -48,7 +49,7 @@ const commands = [
   { name: `create-vite ${vitePkg.version} \`--template react-ts\``, argv: (dir) => [vite, dir, "--template", "react-ts", "--no-interactive", "--no-immediate"] },
   ...stacks.map((stack) => ({ name: `create-svc-app, ${stack}`, argv: (dir) => [cli, dir, "--yes", "--no-install", "--no-git", "--stack", stack] })),
 ];
-const results = commands.map(() => ({ ms: [], kib: [], files: 0 }));
+const results = commands.map(() => ({ ms: [], cpu: [], kib: [], files: 0 }));
 
 measure(["-e", "0"]); // warm the file cache
 for (let i = 0; i < runs; i++) {
@@ -56,6 +57,7 @@ for (let i = 0; i < runs; i++) {
     const dir = `p${i}-${j}`;
     const m = measure(c.argv(dir));
     results[j].ms.push(m.ms);
+    results[j].cpu.push(m.cpu);
     results[j].kib.push(m.kib);
     const out = path.join(work, dir);
     if (existsSync(out)) {
@@ -74,23 +76,22 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const base = { ms: median(results[0].ms), kib: median(results[0].kib) };
+const base = { ms: median(results[0].ms), cpu: median(results[0].cpu), kib: median(results[0].kib) };
 const spread = (xs) => `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
 const rows = commands.map((c, j) => {
-  const ms = median(results[j].ms);
-  const kib = median(results[j].kib);
+  const [ms, cpu, kib] = [median(results[j].ms), median(results[j].cpu), median(results[j].kib)];
   const label = results[j].files ? `${c.name} (${results[j].files} files)` : c.name;
-  return `| ${label} | ${Math.round(ms)} ms | ${spread(results[j].ms)} | ${(ms / base.ms).toFixed(2)}x | ${(kib / 1024).toFixed(1)} MiB | ${(kib / base.kib).toFixed(2)}x |`;
+  return `| ${label} | ${Math.round(ms)} ms (${spread(results[j].ms)}) | ${(ms / base.ms).toFixed(2)}x | ${Math.round(cpu)} ms | ${(cpu / base.cpu).toFixed(2)}x | ${(kib / 1024).toFixed(1)} MiB | ${(kib / base.kib).toFixed(2)}x |`;
 });
 
 const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
 const date = new Date().toISOString().slice(0, 10);
 const table = [
   `Measured ${date} on ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${process.platform}/${process.arch}:`,
-  `${runs} interleaved rounds, medians; memory is ${memoryBy}.`,
+  `${runs} interleaved rounds, medians (wall: the range in brackets); CPU is user + system time; memory is ${memoryBy}.`,
   "",
-  "| command | wall | range | vs `node -e 0` | peak RSS | vs `node -e 0` |",
-  "|---|---|---|---|---|---|",
+  "| command | wall | vs `node -e 0` | CPU | vs `node -e 0` | peak RSS | vs `node -e 0` |",
+  "|---|---|---|---|---|---|---|",
   ...rows,
 ].join("\n");
 
