@@ -24,7 +24,7 @@ const vite = path.join(root, "node_modules", "create-vite", vitePkg.bin["create-
 // Peak memory and CPU time without loading anything into the process measured (a preload would
 // cost the bare `node -e 0` most): GNU time's where it exists, else our preload's.
 const gnuTime = ["/usr/bin/time", "/bin/time"].find((t) => existsSync(t) && spawnSync(t, ["-f", "%M", "true"], { encoding: "utf8" }).stderr?.trim().match(/^\d+$/));
-const memoryBy = gnuTime ? "GNU time's maximum resident set size" : "the process's own maxRSS at exit (a preload)";
+const memoryBy = gnuTime ? "from GNU time (CPU in 10 ms steps, the children's included)" : "from a preload (the process's own resource usage at exit)";
 
 /** One run: wall milliseconds (spawn to exit, as a user waits), CPU milliseconds (user + system) and peak resident KiB. */
 function measure(argv) {
@@ -88,7 +88,7 @@ const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
 const date = new Date().toISOString().slice(0, 10);
 const table = [
   `Measured ${date} on ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${process.platform}/${process.arch}:`,
-  `${runs} interleaved rounds, medians (wall: the range in brackets); CPU is user + system time; memory is ${memoryBy}.`,
+  `${runs} interleaved rounds, medians (wall: the range in brackets); CPU (user + system) and peak resident memory ${memoryBy}.`,
   "",
   "| command | wall | vs `node -e 0` | CPU | vs `node -e 0` | peak RSS | vs `node -e 0` |",
   "|---|---|---|---|---|---|---|",
