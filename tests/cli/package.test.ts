@@ -18,22 +18,29 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("the packed tarball", () => {
-  it("holds exactly what the bin needs: bin, the built entry and its chunks, the templates and their pack, package.json, README, LICENSE", async () => {
+  it("holds exactly what the bin needs: bin, the built entry and its chunks, the templates and their pack, the bundled packages' licenses, package.json, README, LICENSE", async () => {
     const files = await tarballFiles(tarball);
     const tracked = String((await execa("git", ["ls-files", "--cached", "--others", "--exclude-standard", "bin", "templates"], { cwd: repoRoot })).stdout)
       .split("\n").filter((f) => f && f !== "templates/README.md" && existsSync(path.join(repoRoot, f)));
     const built = files.filter((f) => f.startsWith("dist/"));
-    expect(built).toEqual(expect.arrayContaining(["dist/index.js", "dist/templates.pack"]));
-    expect(built.every((f) => /^dist\/((index|chunk-[\w-]+)\.js|templates\.pack)$/.test(f)), built.join(", ")).toBe(true);
+    expect(built).toEqual(expect.arrayContaining(["dist/index.js", "dist/templates.pack", "dist/THIRD-PARTY-LICENSES"]));
+    expect(built.every((f) => /^dist\/((index|chunk-[\w-]+)\.js|templates\.pack|THIRD-PARTY-LICENSES)$/.test(f)), built.join(", ")).toBe(true);
     expect(files).toEqual([...tracked, ...built, "LICENSE", "README.md", "package.json"].sort());
     // The CLI is bundled with what it uses: dist/ imports only Node's own modules and its own
     // chunks, so the package declares no dependency and npx installs nothing beside it.
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
     expect(pkg.dependencies ?? {}).toEqual({});
-    const bundle = built.filter((f) => f.endsWith(".js")).map((f) => readFileSync(path.join(repoRoot, f), "utf8")).join("\n");
+    const unpacked = path.join(work, "unpacked");
+    mkdirSync(unpacked);
+    await execa("tar", ["-xzf", tarball, "-C", unpacked]);
+    const shipped = (f: string) => readFileSync(path.join(unpacked, "package", f), "utf8");
+    const bundle = built.filter((f) => f.endsWith(".js")).map(shipped).join("\n");
     const imported = [...bundle.matchAll(/^import\s[^;]*?"([^"]+)";|\bimport\("([^"]+)"\)/gm)].map((m) => m[1] ?? m[2]!);
     expect(imported.some((m) => m.startsWith("./chunk-")), "the pattern finds the imports").toBe(true);
     expect(imported.filter((m) => !isBuiltin(m) && !m.startsWith("./")), "packages dist/ imports instead of bundling").toEqual([]);
+    // ... and ships their licenses: each package whose code is bundled is named there.
+    const licenses = shipped("dist/THIRD-PARTY-LICENSES");
+    for (const name of ["commander", "handlebars", "@clack/prompts", "validate-npm-package-name"]) expect(licenses).toMatch(new RegExp(`^${name} \\d+\\.\\d+\\.\\d+ \\(`, "m"));
   });
 
   it("the README's From a clone steps write the project beside the clone, where the git step runs", async () => {
