@@ -62,6 +62,8 @@ export interface Manifest {
   readonly keep: readonly string[];
   /** The commands the e2e tier runs in a generated project of each variant, by step. */
   readonly verify: readonly VerifyCommand[];
+  /** From the templates pack: its Handlebars texts (install commands, explanations) precompiled, by text. */
+  readonly precompiled?: Readonly<Record<string, string>>;
 }
 
 export const VERIFY_STEPS = ["migrate", "migrate-down", "lint", "test"] as const;
