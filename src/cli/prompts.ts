@@ -1,7 +1,7 @@
 import * as clack from "@clack/prompts";
 import type { Readable, Writable } from "node:stream";
 import { CancelledError } from "../errors.js";
-import type { ConfirmQuestion, Prompter, SelectQuestion, TextQuestion } from "../options/types.js";
+import type { ConfirmQuestion, MultiSelectQuestion, Prompter, SelectQuestion, TextQuestion } from "../options/types.js";
 
 export interface PromptStreams {
   readonly input: Readable;
@@ -32,6 +32,16 @@ export function clackPrompter(streams: PromptStreams): Prompter {
         message: q.message,
         options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
         initialValue: q.initialValue,
+      }));
+    },
+    async multiselect(q: MultiSelectQuestion) {
+      return settle(await clack.multiselect<string>({
+        ...streams,
+        message: q.message,
+        options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
+        initialValues: [...q.initialValues],
+        // Nothing ticked is an answer too: none of the optional parts.
+        required: false,
       }));
     },
     async confirm(q: ConfirmQuestion) {
