@@ -253,7 +253,6 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
       const spec = options.find((o) => o.name === key);
       if (!spec) fail(`${field}.${key}`, `is not a declared option (${optionNames.join(", ") || "none"})`);
       const accepted = Array.isArray(rawValue) ? rawValue : [rawValue];
-      if (accepted.length === 0) fail(`${field}.${key}`, "must name at least one value");
       for (const v of accepted) {
         if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v.replace(/^!/, ""))) {
           fail(`${field}.${key}`, `"${String(v)}" is not a choice of option ${key}${typeof v === "string" && v.startsWith("!") ? ` after "!"` : ""}`);
@@ -391,7 +390,9 @@ export function whenMatches(item: { readonly when: When }, options: OptionValues
     const answer = options[key];
     const is = (v: string) => (Array.isArray(answer) ? answer.includes(v) : answer === v);
     const plain = accepted.filter((v) => !v.startsWith("!"));
-    return (plain.length === 0 || plain.some(is)) && accepted.every((v) => !v.startsWith("!") || !is(v.slice(1)));
+    // Only `!` values: any answer but those. An empty list accepts nothing.
+    const onlyRefusals = plain.length === 0 && accepted.length > 0;
+    return (onlyRefusals || plain.some(is)) && accepted.every((v) => !v.startsWith("!") || !is(v.slice(1)));
   });
 }
 

@@ -6,10 +6,12 @@ import { declaredLocks, expectedTree } from "../helpers/expected.js";
 import { pythonCompileErrors } from "../helpers/static.js";
 import { generatedSecrets } from "../helpers/secrets.js";
 import { commonProjectChecks } from "./static-suite.js";
-import { manifestOf, optionFlags, variantName, variantsOf } from "./variants.js";
+import { cliVariants, manifestOf, optionFlags, variantName } from "./variants.js";
 
 const manifest = await manifestOf("fastapi");
-const variants = variantsOf(manifest);
+// Every combination of the options with one value, plus each feature (multiple options) alone and
+// all together; every combination with features too is rendered in memory (combinations.test.ts).
+const variants = cliVariants(manifest);
 
 describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (_name, options) => {
   let dir: string;
@@ -37,7 +39,7 @@ describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (
     expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toContain(`FROM python:${options.python}-slim`);
     const pyproject = readFileSync(path.join(dir, "pyproject.toml"), "utf8");
     expect(pyproject).toMatch(/requires-python = ">=3\.11/);
-    expect(pyproject).toContain(`target-version = "py${options.python!.replace(".", "")}"`);
+    expect(pyproject).toContain(`target-version = "py${String(options.python).replace(".", "")}"`);
   });
 
   it("keeps the embedded Postgres to development: a dev dependency the image does not install, its data ignored by git and Docker", () => {

@@ -31,6 +31,7 @@ function scripted(answers: (string | boolean | symbol)[]) {
   const prompter: Prompter = {
     text: async (q) => String(next(q.message)),
     select: async (q) => String(next(q.message)),
+    multiselect: async (q) => String(next(q.message)).split(",").filter(Boolean),
     confirm: async (q) => Boolean(next(q.message)),
   };
   return { prompter, asked };
