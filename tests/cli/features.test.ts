@@ -73,12 +73,12 @@ describe("options that take several values (features)", () => {
     expect(r.stdout).toMatch(/template\.json:\d+:\d+: no combination the rules allow has queue none: the rules refuse it everywhere \[rule\]/);
   });
 
-  it("update --features ci adds the workflow to a project made without it, and records the new answer", async () => {
+  it("update --features ci adds the workflow to a project made without it, and records the new answer", { timeout: 180_000 }, async () => {
     const home = tempDir("svc-feat-env-");
     writeFileSync(path.join(home, "gitconfig"), "[user]\n\tname = Test User\n\temail = test@example.invalid\n");
     const env = { GIT_CONFIG_GLOBAL: path.join(home, "gitconfig"), GIT_CONFIG_NOSYSTEM: "1", PATH: standinBin([], ["git"]).bin };
     const cwd = tempDir();
-    const made = await runCli(["svc", "--yes", "--no-install", "--stack", "fastify"], { cwd, env });
+    const made = await runCli(["svc", "--yes", "--no-install", "--stack", "fastify", "--pm", "npm"], { cwd, env, timeout: 120_000 });
     expect(made.exitCode, made.stderr).toBe(0);
     const dir = path.join(cwd, "svc");
     const r = await runCli(["update", dir, "--features", "ci", "--yes", "--json"], { cwd, env, timeout: 60_000 });
