@@ -60,8 +60,10 @@ function satisfyRules(manifest: Manifest, variant: OptionValues): OptionValues |
       const refused = accepted.filter((a) => a.startsWith("!")).map((a) => a.slice(1));
       const current = fixed[key]!;
       if (option.multiple) {
-        const chosen = new Set([...(current as readonly string[]).filter((x) => !refused.includes(x)), ...plain.slice(0, (current as readonly string[]).some((x) => plain.includes(x)) ? 0 : 1)]);
-        fixed[key] = option.choices.map((c) => c.value).filter((x) => chosen.has(x));
+        const kept = (current as readonly string[]).filter((x) => !refused.includes(x));
+        // The first value it requires, unless one of them is chosen already.
+        const added = kept.some((x) => plain.includes(x)) ? [] : plain.slice(0, 1);
+        fixed[key] = option.choices.map((c) => c.value).filter((x) => kept.includes(x) || added.includes(x));
       } else {
         fixed[key] = plain[0] ?? option.choices.map((c) => c.value).find((x) => !refused.includes(x)) ?? current;
       }

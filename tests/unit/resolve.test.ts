@@ -63,6 +63,37 @@ describe("resolveAnswers", () => {
     expect(a).toMatchObject({ stack: "ts", options: { orm: "kysely", node: "22" }, steps: { install: true, git: false, boot: false } });
   });
 
+  describe("an option that takes several values, and the rule table", () => {
+    const q = parseManifest(demoManifest({ name: "q", options: [
+      { name: "queue", message: "Queue?", default: "none", choices: [{ value: "none" }, { value: "redis" }] },
+      { name: "features", message: "Features?", multiple: true, default: ["ci"], choices: [{ value: "ci" }, { value: "worker" }] },
+    ], layers: [{ source: "base" }], rules: [{ name: "worker-needs-redis", if: { features: "worker" }, requires: { queue: "redis" }, message: "the worker needs Redis" }] }), "q/template.json", "q");
+    const only = (over: Partial<ResolveContext> = {}) => ctx({ manifests: [q], ...over });
+
+    it("asks with a checklist starting on the defaults, and keeps the answer in manifest order", async () => {
+      const seen: unknown[] = [];
+      const { prompter, asked } = scripted(["redis", "worker,ci"]);
+      const a = await resolveAnswers(flags({ directory: "api" }), only({ interactive: true, prompter: { ...prompter, multiselect: (question) => (seen.push(question.initialValues), prompter.multiselect(question)) } }));
+      expect(asked).toEqual(["Queue?", "Features?"]);
+      expect(seen).toEqual([["ci"]]);
+      expect(a.options).toEqual({ queue: "redis", features: ["ci", "worker"] });
+    });
+
+    it("takes --features a,b (any order, once each) and --features none; --yes takes the default list", async () => {
+      const with_ = async (features: string) => (await resolveAnswers(flags({ directory: "api", options: { queue: "redis", features } }), only())).options.features;
+      expect(await with_("worker, ci,worker")).toEqual(["ci", "worker"]);
+      expect(await with_("none")).toEqual([]);
+      expect((await resolveAnswers(flags({ directory: "api", yes: true }), only())).options.features).toEqual(["ci"]);
+    });
+
+    it("refuses what a rule refuses, in one line naming the rule, what it requires and what was given", async () => {
+      await expect(resolveAnswers(flags({ directory: "api", options: { features: "worker" }, yes: true }), only())).rejects.toThrowError(
+        new UserError('rule "worker-needs-redis" of --stack q: the worker needs Redis (--features with worker requires --queue redis; got --queue none)'),
+      );
+      await expect(resolveAnswers(flags({ directory: "api" }), only())).rejects.toThrowError("give --queue <none|redis>, --features <ci,worker|none>, or --yes");
+    });
+  });
+
   it("lists the flags that would answer the missing questions when it cannot ask", async () => {
     await expect(resolveAnswers(flags(), ctx())).rejects.toThrowError(
       "cannot ask questions here (stdin is not a terminal): give <directory>, --stack <py|ts>, --orm <sqlalchemy|sqlmodel>, --python <3.12|3.13>, or --yes to take the defaults",
