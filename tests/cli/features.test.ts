@@ -25,6 +25,8 @@ describe("options that take several values (features)", () => {
       expect(JSON.parse(r.stdout).files.map((f: { path: string }) => f.path).filter((p: string) => p.endsWith(".toml"))).toEqual(expected.map((f) => `${f}.toml`));
       expect(readFileSync(path.join(cwd, dir, "README.md"), "utf8")).toContain(expected.map((f) => `- feature ${f}\n`).join(""));
     }
+    // On one line, as the project's formatter (Biome in Fastify's `make lint`) writes a short list.
+    expect(readFileSync(path.join(cwd, "a", ".svc-app.json"), "utf8")).toContain('\n    "features": ["ci", "worker"],\n');
     const yes = await runCli(["d", "--templates", fixture, "--yes", "--no-install", "--no-git", "--json"], { cwd });
     expect(JSON.parse(yes.stdout).answers.options.features).toEqual([]);
   });
