@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { UserError } from "../errors.js";
-import { NO_VALUES, type Manifest, type OptionSpec } from "../templates/manifest.js";
+import { isDefaultValue, NO_VALUES, type Manifest, type OptionSpec } from "../templates/manifest.js";
 import { foundMark } from "../options/detect.js";
 import type { Flags } from "../options/types.js";
 import { DEFAULT_BOOT_TIMEOUT_SECONDS } from "../options/resolve.js";
@@ -120,8 +120,7 @@ function commanderMessage(error: CommanderError): string {
 
 /** "3.13 (default, found here)": the default and, for runtimes, the versions installed here. */
 function choiceWithMarks(spec: OptionSpec, value: string): string {
-  const isDefault = typeof spec.default === "string" ? value === spec.default : spec.default.includes(value);
-  const marks = [isDefault ? "default" : "", foundMark(spec, value)].filter(Boolean);
+  const marks = [isDefaultValue(spec, value) ? "default" : "", foundMark(spec, value)].filter(Boolean);
   return marks.length > 0 ? `${value} (${marks.join(", ")})` : value;
 }
 

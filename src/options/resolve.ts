@@ -1,6 +1,6 @@
 import path from "node:path";
 import { CancelledError, UserError } from "../errors.js";
-import { brokenRule, describeWhen, flagValue, NO_VALUES, whenMatches, type Manifest, type OptionSpec, type OptionValue } from "../templates/manifest.js";
+import { brokenRule, describeWhen, flagValue, isDefaultValue, NO_VALUES, whenMatches, type Manifest, type OptionSpec, type OptionValue } from "../templates/manifest.js";
 import { foundMark } from "./detect.js";
 import { inspectTarget, type TargetState } from "../write/target.js";
 import type { FsLike } from "../write/fs.js";
@@ -109,7 +109,7 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     if (given !== undefined) {
       options[spec.name] = checkChoice(spec, given, chosen, manifests);
     } else if (ask && manifest) {
-      const choices = spec.choices.map((c) => ({ value: c.value, label: c.label, hint: [isDefault(spec, c.value) ? "default" : (c.hint ?? ""), foundMark(spec, c.value)].filter(Boolean).join(", ") }));
+      const choices = spec.choices.map((c) => ({ value: c.value, label: c.label, hint: [isDefaultValue(spec, c.value) ? "default" : (c.hint ?? ""), foundMark(spec, c.value)].filter(Boolean).join(", ") }));
       options[spec.name] = spec.multiple
         ? inManifestOrder(spec, await prompter.multiselect({ message: spec.message, options: choices, initialValues: spec.default as readonly string[] }))
         : await prompter.select({ message: spec.message, options: choices, initialValue: spec.default as string });
@@ -209,10 +209,6 @@ function checkChoice(spec: OptionSpec, value: string, manifest: Manifest, all: r
 /** The chosen values of a `multiple` option, once each, in the manifest's order (so the same choice renders the same). */
 function inManifestOrder(spec: OptionSpec, values: readonly string[]): string[] {
   return spec.choices.map((c) => c.value).filter((v) => values.includes(v));
-}
-
-function isDefault(spec: OptionSpec, value: string): boolean {
-  return Array.isArray(spec.default) ? spec.default.includes(value) : spec.default === value;
 }
 
 /** One line naming the rule, what it needs and what was given: the options of its `requires` that do not hold. */
