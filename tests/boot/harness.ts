@@ -12,12 +12,13 @@ import { sh } from "../e2e/harness.js";
 export interface Variant {
   readonly stack: "fastapi" | "fastify";
   readonly orm: string;
-  readonly pm?: "npm" | "pnpm";
+  readonly pm?: "npm" | "pnpm" | "uv";
 }
 
 export const VARIANTS: readonly Variant[] = [
   { stack: "fastapi", orm: "sqlalchemy" },
   { stack: "fastapi", orm: "sqlmodel" },
+  { stack: "fastapi", orm: "sqlalchemy", pm: "uv" },
   { stack: "fastify", orm: "drizzle", pm: "npm" },
   { stack: "fastify", orm: "typeorm", pm: "npm" },
   { stack: "fastify", orm: "kysely", pm: "npm" },

@@ -115,14 +115,13 @@ describe("bad input: exit code 2, one line naming the value and what is allowed,
     expect(snapshotDir(dir)).toEqual(before);
   });
 
-  it("never waits for input that cannot come: no flags, no terminal, exit 2 within a second", async () => {
-    const started = Date.now();
-    // stdin is an open pipe that never sends anything: a CLI that waited for it would hang.
-    const r = await runCli([], { cwd: tempDir(), timeout: 1_000, env: { CI: "" }, stdin: "pipe" });
-    expect(r.timedOut, "still waiting after a second").toBe(false);
+  it("never waits for input that cannot come: no flags, no terminal, exit 2", async () => {
+    // stdin is an open pipe that never sends anything: a CLI that waited for it would hang until
+    // the timeout (far above a normal run, so a loaded machine does not fail it; speed is `pnpm bench`'s).
+    const r = await runCli([], { cwd: tempDir(), timeout: 20_000, env: { CI: "" }, stdin: "pipe" });
+    expect(r.timedOut, "still waiting for input that cannot come").toBe(false);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/cannot ask questions here \(stdin is not a terminal\): give <directory>/);
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it("--json with questions left to ask: exit 2 and a JSON error on stdout", async () => {

@@ -9,6 +9,12 @@ import { commonProjectChecks } from "./static-suite.js";
 import { cliVariants, manifestOf, optionFlags, variantName } from "./variants.js";
 
 const manifest = await manifestOf("fastapi");
+
+/** Where each package manager keeps the dev tools, and how the image installs the runtime ones only. */
+const PACKAGE_MANAGERS: Record<string, { devSection: string; devEntry: RegExp; imageInstall: RegExp; lock: string }> = {
+  poetry: { devSection: "[tool.poetry.group.dev.dependencies]", devEntry: /^embedded-postgres = /m, imageInstall: /^RUN poetry install [^\n]*--only main/m, lock: "poetry.lock" },
+  uv: { devSection: "[dependency-groups]", devEntry: /^ {4}"embedded-postgres>=/m, imageInstall: /^RUN uv sync --locked --no-dev/m, lock: "uv.lock" },
+};
 // Every combination of the options with one value, plus each feature (multiple options) alone and
 // all together; every combination with features too is rendered in memory (combinations.test.ts).
 const variants = cliVariants(manifest);
@@ -43,15 +49,29 @@ describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (
   });
 
   it("keeps the embedded Postgres to development: a dev dependency the image does not install, its data ignored by git and Docker", () => {
+    const pm = PACKAGE_MANAGERS[String(options.pm ?? "poetry")]!;
     const pyproject = readFileSync(path.join(dir, "pyproject.toml"), "utf8");
-    const devGroup = pyproject.slice(pyproject.indexOf("[tool.poetry.group.dev.dependencies]"));
-    expect(devGroup.slice(0, devGroup.indexOf("\n[", 1))).toMatch(/^embedded-postgres = /m);
-    expect(pyproject.slice(0, pyproject.indexOf("[tool.poetry.group.dev.dependencies]"))).not.toContain("embedded-postgres");
-    expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toMatch(/poetry install [^\n]*--only main/);
+    expect(pyproject).toContain(pm.devSection);
+    const devGroup = pyproject.slice(pyproject.indexOf(pm.devSection));
+    expect(devGroup.slice(0, devGroup.indexOf("\n[", 1))).toMatch(pm.devEntry);
+    expect(pyproject.slice(0, pyproject.indexOf(pm.devSection))).not.toContain("embedded-postgres");
+    const dockerfile = readFileSync(path.join(dir, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(pm.imageInstall);
+    expect(dockerfile).toContain(`COPY pyproject.toml ${pm.lock} ./`);
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toMatch(/^\.postgres\/$/m);
     expect(readFileSync(path.join(dir, ".dockerignore"), "utf8")).toMatch(/^\.postgres\/$/m);
     // The README says where the embedded server's major differs from the one Compose runs.
     expect(readFileSync(path.join(dir, "README.md"), "utf8").includes(`(**not ${options.postgres}**`)).toBe(options.postgres !== "18");
+  });
+
+  it("the Makefile, README and next steps use the chosen package manager only, and its lock names the project", () => {
+    const other = Object.keys(PACKAGE_MANAGERS).filter((p) => p !== (options.pm ?? "poetry"));
+    for (const file of ["Makefile", "README.md", "Dockerfile", "pyproject.toml"]) {
+      const text = readFileSync(path.join(dir, file), "utf8");
+      for (const p of other) expect(text, `${file} mentions ${p}`).not.toMatch(new RegExp(`\\b${p} (run|install|sync|lock)\\b|${p}\\.lock`));
+    }
+    expect(readFileSync(path.join(dir, "Makefile"), "utf8")).toMatch(new RegExp(`^\\t${options.pm ?? "poetry"} run pytest$`, "m"));
+    if (options.pm === "uv") expect(readFileSync(path.join(dir, "uv.lock"), "utf8")).toMatch(/^name = "svc-api"\nversion = "0\.1\.0"\nsource = \{ virtual = "\." \}$/m);
   });
 
   it("compiles as Python", async () => {

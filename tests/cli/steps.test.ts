@@ -84,6 +84,24 @@ describe("post steps: install and git", () => {
     expect(lines, "no traceback or output tail").toHaveLength(3);
   });
 
+  it("--pm uv: the install step runs uv sync --locked, and a Python this machine lacks is one line, as with Poetry", async () => {
+    const cwd = tempDir();
+    const s = standinBin(["uv"], ["git"]);
+    const machine = fakeMachine([".pyenv/versions/3.12.1"]);
+    const ok = await runCli(["uv-api", "--pm", "uv", "--python", "3.12", "--yes", "--no-git", "--json"], { cwd, env: { ...machine, ...s.env } });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(json(ok.stdout).steps[0]).toMatchObject({ name: "install", status: "ok", commands: ["uv sync --locked"] });
+    expect(s.calls().filter((c) => c.argv[0] === "sync").map((c) => [c.argv.join(" "), c.cwd])).toEqual([["sync --locked", path.join(cwd, "uv-api")]]);
+    expect(json(ok.stdout).next.paths.find((p) => p.database === "embedded")!.commands).toEqual(["cd uv-api", "make embedded", "make dev"]);
+
+    const missing = await runCli(["uv-missing", "--pm", "uv", "--python", "3.13", "--yes", "--no-git"], { cwd, env: { ...machine, ...s.env, STANDIN_UV: "fail" } });
+    expect(missing.exitCode).toBe(1);
+    const lines = missing.stderr.trim().split("\n");
+    expect(lines[1]).toMatch(/^install: uv sync --locked failed: Python 3\.13 is not installed here; get it with `pyenv install 3\.13`, then run: cd uv-missing && uv sync --locked \(or create the project again with --python 3\.12, which is here\) \(\d+\.\ds\)$/);
+    expect(lines, "no output tail").toHaveLength(3);
+    expect(missing.stdout).toMatch(/Next, with the embedded Postgres \(.*\):\n  cd uv-missing\n  uv sync --locked\n  make embedded\n  make dev\n/);
+  });
+
   it("without git, or inside a work tree, the git step is skipped with a notice and the run succeeds", async () => {
     const cwd = tempDir();
     const s = standinBin([], []);

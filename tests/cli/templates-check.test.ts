@@ -144,6 +144,11 @@ describe("create-svc-app templates check", () => {
     } else {
       expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-sqlalchemy/poetry.lock: `))).toMatch(/does not match pyproject\.toml \(poetry check --lock: .*\): run pnpm templates:lock --only orm=sqlalchemy( --only \S+)* \[lock\]$/);
     }
+    if (r.stderr.includes("skipped: uv.lock")) {
+      expect(CI, "uv is missing: CI installs it").toBe(false);
+    } else {
+      expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-uv-sqlmodel/uv.lock.hbs: `))).toMatch(/does not match pyproject\.toml \(uv lock --check: .*\): run pnpm templates:lock --only orm=sqlmodel --only pm=uv \[lock\]$/);
+    }
   });
 
   it("reports broken manifests at their line and column: comments, reserved names (templates, no-*)", async () => {

@@ -3,7 +3,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { manifestNamed, verifyCommands } from "../helpers/expected.js";
-import { coveringVariants, variantName } from "../../src/templates/variants.js";
+import { relevantOptions } from "../../src/templates/locks.js";
+import { flagValue } from "../../src/templates/manifest.js";
+import { coveringVariants, variantName, variantsOf } from "../../src/templates/variants.js";
 import { optionFlags } from "../cli/variants.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
@@ -17,6 +19,7 @@ process.env.PATH = `${path.join(import.meta.dirname, "..", "..", "scripts", "sup
 
 const missing = await missingPrerequisites([
   { name: "Poetry 2", check: ["poetry", "--version"], how: "`python3 -m pip install 'poetry>=2.2,<3'`" },
+  { name: "uv", check: ["uv", "--version"], how: "`pip install uv` in a virtualenv of its own, linked onto PATH (see .ci/run)" },
   { name: "make", check: ["make", "--version"], how: "`apt-get install make`" },
 ]);
 if (missing.length > 0) {
@@ -37,18 +40,27 @@ beforeAll(async () => {
 });
 afterAll(() => passwordServer?.stop());
 
-// Every value of every option at least once (from the manifest), on the machine's Python.
+// Every value of every option at least once (from the manifest), on the machine's Python; and
+// every combination of the options that choose the lock file (ORM x package manager), so each
+// shipped lock is installed and run once.
 const manifest = manifestNamed("fastapi");
-const variants = coveringVariants(manifest, { python: machinePython });
+const covering = coveringVariants(manifest, { python: machinePython });
+const lockChoosing = relevantOptions(manifest);
+const eachLock = variantsOf(manifest).filter((v) => Object.entries(v).every(([k, x]) => lockChoosing.includes(k) || flagValue(x) === flagValue(covering[0]![k]!)));
+const variants = [...covering, ...eachLock.filter((v) => !covering.some((c) => variantName(c) === variantName(v)))];
+
+/** How each package manager proves its lock matches pyproject.toml, without changing either. */
+const LOCK_CHECK: Record<string, string[]> = { poetry: ["check", "--lock"], uv: ["lock", "--check"] };
 
 describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (_name, options) => {
   const { dbName, dbUser } = uniqueDbNames(Object.values(options).join("").replace(/[^a-z0-9]/g, "").slice(0, 8));
   const variant = `fastapi ${variantName(options)}`;
   const verify = (step: Parameters<typeof verifyCommands>[2]) => verifyCommands(manifest, options, step);
   let dir = "";
-  // Poetry's virtualenv goes inside the temporary project, so nothing leaks between runs.
+  // The virtualenv goes inside the temporary project (uv's default; Poetry told so), so nothing leaks between runs.
   const env = { POETRY_VIRTUALENVS_IN_PROJECT: "true", POETRY_NO_INTERACTION: "1", PYTHONDONTWRITEBYTECODE: "1" };
-  const poetry = (args: string[]) => sh("poetry", args, { cwd: dir, env });
+  const tool = String(options.pm ?? "poetry");
+  const pm = (args: string[]) => sh(tool, args, { cwd: dir, env });
 
   const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
@@ -60,7 +72,7 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 
-  it("1. generates with the built CLI (--yes), installing with Poetry and committing with git for real", async () => {
+  it(`1. generates with the built CLI (--yes), installing with ${tool} and committing with git for real`, async () => {
     const cwd = tempDir("svc-e2e-");
     const r = await timings.time(variant, "generate+install+git", () =>
       runCli(["svc-e2e", "--yes", "--json", "--stack", "fastapi", ...optionFlags(options), "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
@@ -71,9 +83,9 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     await expectSecretKept(dir, r.stdout + r.stderr);
   });
 
-  it("2. the shipped poetry.lock matches pyproject.toml and the virtualenv is complete", async () => {
-    await poetry(["check", "--lock"]);
-    const packages = await poetry(["run", "python", "-c", "import fastapi, pytest, app.main; print('ok')"]);
+  it(`2. the shipped ${tool}.lock matches pyproject.toml and the virtualenv is complete`, async () => {
+    await pm(LOCK_CHECK[tool]!);
+    const packages = await pm(["run", "python", "-c", "import fastapi, pytest, app.main; print('ok')"]);
     expect(packages.trim()).toBe("ok");
   });
 

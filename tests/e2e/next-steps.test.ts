@@ -19,7 +19,7 @@ import { readmeBlock, walkCommands } from "./walk.js";
 //
 // The cells cover every runtime the machine has for FastAPI (pyenv's 3.11, 3.12, 3.13) and the
 // three Node majors for Fastify (a real binary from the registry's `node` package, first on
-// PATH, so the CLI itself runs on it and detects it), every ORM, both package managers, and the
+// PATH, so the CLI itself runs on it and detects it), every ORM, both package managers of each stack, and the
 // generated README's quick start once per stack. The Docker path is walked by `pnpm test:boot`.
 //
 // The third situation (`db: "embedded"`): no Postgres reachable and no Docker engine. psql's
@@ -37,6 +37,9 @@ const cells: Cell[] = [
   { stack: "fastapi", orm: "sqlmodel", runtime: "3.12", follow: "next", flags: ["--python", "3.12"] },
   { stack: "fastapi", orm: "sqlalchemy", runtime: "3.11", follow: "next", flags: ["--python", "3.11"] },
   { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", follow: "readme", flags: ["--no-install"] },
+  // uv instead of Poetry: the chosen Python reaches uv through .python-version (pyenv's, found by uv).
+  { stack: "fastapi", orm: "sqlalchemy", runtime: "3.12", pm: "uv", follow: "next", flags: ["--pm", "uv", "--python", "3.12"] },
+  { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", pm: "uv", follow: "readme", flags: ["--pm", "uv", "--no-install"] },
   // No --node: the CLI runs on that Node, so the default must be it.
   { stack: "fastify", orm: "drizzle", runtime: "24", pm: "npm", follow: "next", flags: [] },
   { stack: "fastify", orm: "typeorm", runtime: "22", pm: "npm", follow: "next", flags: [] },
@@ -45,10 +48,12 @@ const cells: Cell[] = [
   // Nothing but the runtime: the embedded Postgres, for every ORM of the stacks that offer it.
   { stack: "fastapi", orm: "sqlalchemy", runtime: "3.13", follow: "next", flags: [], db: "embedded" },
   { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", follow: "next", flags: ["--postgres", "15"], db: "embedded" },
+  { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", pm: "uv", follow: "next", flags: ["--pm", "uv"], db: "embedded" },
 ];
 
 const missing = await missingPrerequisites([
   { name: "Poetry 2", check: ["poetry", "--version"], how: "`python3 -m pip install 'poetry>=2.2,<3'`" },
+  { name: "uv", check: ["uv", "--version"], how: "`pip install uv` in a virtualenv of its own, linked onto PATH (see .ci/run)" },
   { name: "make", check: ["make", "--version"], how: "`apt-get install make`" },
   { name: "psql", check: ["psql", "--version"], how: "`apt-get install postgresql-client`" },
   ...["3.11", "3.12", "3.13"].map((v) => ({ name: `Python ${v} (pyenv)`, check: ["pyenv", "prefix", v], how: `\`pyenv install ${v}\`` })),

@@ -34,7 +34,7 @@ function olderTemplates(): string {
     if (after === before) throw new Error(`the older-template edit of ${rel} changed nothing: update this test to the template`);
     writeFileSync(file, after);
   };
-  edit("fastapi/base/Makefile", (t) => t.replace(/^format:.*\n(\t.*\n)+/m, ""));
+  edit("fastapi/base/Makefile.hbs", (t) => t.replace(/^format:.*\n(\t.*\n)+/m, ""));
   edit("fastapi/base/README.md.hbs", (t) => `${t.trimEnd()}\n\nThis line was reworded later.\n`);
   edit("fastapi/base/_env.hbs", (t) => `${t.trimEnd()}\nLEGACY_SETTING=1\n`);
   mkdirSync(path.join(root, "fastapi", "base", "app", "legacy"), { recursive: true });

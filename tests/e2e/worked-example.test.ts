@@ -36,10 +36,12 @@ describe.skipIf(missing.length > 0)("worked example: --log-format json for FastA
       cwd: repoRoot, reject: false, all: true, timeout: 600_000,
     });
     expect(lock.exitCode, String(lock.all)).toBe(0);
-    expect(String(lock.all)).toContain("2 lock files written");
+    expect(String(lock.all)).toContain("4 lock files written");
     for (const orm of ["sqlalchemy", "sqlmodel"]) {
       expect(readFileSync(path.join(root, "fastapi", `lock-${orm}-json`, "poetry.lock"), "utf8")).toMatch(/^name = "python-json-logger"$/m);
       expect(readFileSync(path.join(root, "fastapi", `lock-${orm}`, "poetry.lock"), "utf8")).not.toContain("python-json-logger");
+      expect(readFileSync(path.join(root, "fastapi", `lock-uv-${orm}-json`, "uv.lock.hbs"), "utf8")).toMatch(/^name = "python-json-logger"$/m);
+      expect(readFileSync(path.join(root, "fastapi", `lock-uv-${orm}`, "uv.lock.hbs"), "utf8")).not.toContain("python-json-logger");
     }
 
     // Step 7: clean.
@@ -58,7 +60,7 @@ describe.skipIf(missing.length > 0)("worked example: --log-format json for FastA
     const results = JSON.parse(readFileSync(report, "utf8")) as { numFailedTests: number; testResults: { assertionResults: { fullName: string; status: string }[] }[] };
     const names = results.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === "passed").map((a) => a.fullName));
     expect(results.numFailedTests).toBe(0);
-    // Every combination with the new value was generated and checked (2 ORMs x 4 Pythons today).
+    // Every combination with the new value was generated and checked (every ORM, Python, package manager and Postgres today).
     const manifest = (await loadManifests(root)).find((m) => m.name === "fastapi")!;
     const expected = variantsOf(manifest).filter((o) => o["log-format"] === "json").map(variantName);
     const checked = new Set(names.map((n) => /fastapi (\S+=\S+(?: \S+=\S+)*)/.exec(n)?.[1]).filter((v) => v?.includes("log-format=json")));

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyDetection } from "../../src/options/detect.js";
@@ -14,13 +14,17 @@ describe("Python versions found here", () => {
     expect(scan.managers).toEqual(["pyenv"]);
   });
 
-  it("asks uv for its Pythons where uv exists", async () => {
-    const env = machine([]);
-    writeFileSync(path.join(env.PATH, "uv"), "#!/bin/sh\necho 'cpython-3.14.0-linux-x86_64-gnu    /home/u/.local/share/uv/python/cpython-3.14.0/bin/python3.14'\n");
+  it("reads uv's managed Pythons from its install folder, without running uv (uv python list inspects every interpreter)", async () => {
+    const env = machine([".local/share/uv/python/cpython-3.14.0-linux-x86_64-gnu", ".local/share/uv/python/.lock"], ["uv"]);
+    writeFileSync(path.join(env.PATH, "uv"), "#!/bin/sh\necho ran >> \"$0.log\"\n");
     chmodSync(path.join(env.PATH, "uv"), 0o755);
     const scan = await scanPython(env);
     expect([...scan.found]).toEqual(["3.14"]);
     expect(scan.managers).toEqual(["uv"]);
+    expect(existsSync(path.join(env.PATH, "uv.log")), "uv was run").toBe(false);
+    const moved = machine([]);
+    mkdirSync(path.join(moved.HOME, "uv-pythons", "cpython-3.12.9-macos-aarch64-none"), { recursive: true });
+    expect([...(await scanPython({ ...moved, UV_PYTHON_INSTALL_DIR: path.join(moved.HOME, "uv-pythons") })).found]).toEqual(["3.12"]);
   });
 
   it("default: the newest offered version found, else the manifest's", async () => {
