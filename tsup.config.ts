@@ -1,15 +1,60 @@
-import { defineConfig } from "tsup";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { defineConfig, type Options } from "tsup";
 
-export default defineConfig({
-  // templates.js: the manifest loader, for scripts/lock-templates.mjs.
-  entry: { index: "src/index.ts", templates: "src/templates/index.ts" },
+const common: Options = {
   format: ["esm"],
   target: "node20",
   platform: "node",
   outDir: "dist",
-  clean: true,
   sourcemap: true,
   dts: false,
+  // The CLI and its dependencies in one file: one module to resolve, read and compile for a
+  // scaffold instead of about eighty, and nothing for npx to install beside the package. What a
+  // run may not need (prompts, update, templates check, the step runner's execa) stays behind a
+  // dynamic import, in a chunk of its own.
+  noExternal: [/.*/],
+  esbuildOptions(options) {
+    options.chunkNames = "chunk-[name]-[hash]";
+  },
   // `templates check` bundles yaml and ajv (CommonJS), which call require(); ESM has none by default.
   banner: { js: 'import { createRequire as __svcCreateRequire } from "node:module"; const require = __svcCreateRequire(import.meta.url);' },
-});
+};
+
+/**
+ * dist/THIRD-PARTY-LICENSES: the license of every package bundled into dist/ (from esbuild's
+ * list of the inputs), since the package ships their code and no longer depends on them.
+ */
+function writeLicenses(): void {
+  const metafile = path.resolve("dist/metafile-esm.json");
+  const { inputs } = JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> };
+  rmSync(metafile);
+  const dirs = new Set(Object.keys(inputs).flatMap((input) => {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/@.][^/]*)\//.exec(input);
+    return m ? [path.resolve(m[1]!)] : [];
+  }));
+  const notices = [...dirs].map((dir) => {
+    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name: string; version: string; license?: string };
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)/i.test(f));
+    const text = file ? readFileSync(path.join(dir, file), "utf8").trim() : `${pkg.license ?? "see the package"} (the package ships no license file)`;
+    return { name: pkg.name, text: `${pkg.name} ${pkg.version} (${pkg.license ?? "unknown"})\n\n${text}\n` };
+  }).sort((a, b) => a.name.localeCompare(b.name));
+  const intro = "create-svc-app bundles the following packages into dist/; their licenses follow.\n";
+  writeFileSync("dist/THIRD-PARTY-LICENSES", [intro, ...notices.map((n) => n.text)].join(`\n${"-".repeat(72)}\n\n`));
+}
+
+export default defineConfig([
+  { ...common, entry: { index: "src/index.ts" }, clean: true, metafile: true, onSuccess: async () => writeLicenses() },
+  // The manifest loader, for scripts/lock-templates.mjs (not in the package). Built apart, so
+  // that the CLI's code is not split into chunks shared with it. Once built, it packs the
+  // templates folder into dist/templates.pack, which the CLI reads (src/templates/pack.ts).
+  {
+    ...common,
+    entry: { templates: "src/templates/index.ts" },
+    async onSuccess() {
+      const { writePack } = await import(`${pathToFileURL(path.resolve("dist/templates.js")).href}?${Date.now()}`);
+      await writePack(path.resolve("templates"), path.resolve("dist/templates.pack"));
+    },
+  },
+]);

@@ -23,6 +23,18 @@ export default defineConfig({
       },
       {
         test: {
+          // pnpm bench:service: measures generated services under load; asserts nothing about speed.
+          name: "bench",
+          include: ["tests/bench/**/*.test.ts"],
+          globalSetup: [templatesSetup],
+          setupFiles: ["tests/helpers/cleanup.ts"],
+          env: { SVC_TEMP_LENIENT: "1" },
+          testTimeout: 1_800_000,
+          hookTimeout: 900_000,
+        },
+      },
+      {
+        test: {
           name: "boot",
           include: ["tests/boot/**/*.test.ts"],
           // Sets up the container engine and the stand-in base images (scripts/boot/setup.sh).

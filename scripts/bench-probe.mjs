@@ -1,7 +1,9 @@
-// Loaded with `node --import` into each measured process: on exit it appends the process's peak
-// resident memory (KiB) to $BENCH_PROBE_OUT, so the parent can compare like with like.
+// Loaded with `node --import` into each measured process where GNU time is missing: on exit it
+// appends the process's peak resident memory (KiB) and CPU seconds (user, system) to
+// $BENCH_PROBE_OUT, as GNU time's "%M %U %S" would.
 import { appendFileSync } from "node:fs";
 
 process.on("exit", () => {
-  if (process.env.BENCH_PROBE_OUT) appendFileSync(process.env.BENCH_PROBE_OUT, `${process.resourceUsage().maxRSS}\n`);
+  const r = process.resourceUsage();
+  if (process.env.BENCH_PROBE_OUT) appendFileSync(process.env.BENCH_PROBE_OUT, `${r.maxRSS} ${r.userCPUTime / 1e6} ${r.systemCPUTime / 1e6}\n`);
 });

@@ -44,7 +44,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
   const noPrompts = json ? "--json is set" : ciEnv ? "CI is set" : !io.stdin.isTTY ? "stdin is not a terminal" : "stdout is not a terminal";
   // In --json mode stdout carries only the result object; people read stderr.
   const human = json ? io.stderr : io.stdout;
-  const reporter = createReporter(human, io.stderr, interactive);
+  const reporter = await createReporter(human, io.stderr, interactive);
   const ctx: CommandContext = { io, signal: abort.signal, json, interactive, noPrompts, human, reporter };
   try {
     const sub = SUBCOMMANDS.get(argv[0] ?? "");

@@ -23,6 +23,21 @@ export interface NextPlan {
 
 const TITLES: Record<DatabasePath, string> = { local: "a local Postgres", docker: "Docker Compose", embedded: "the embedded Postgres" };
 
+/** What the post steps did that matters here: installed (on this machine), and the boot step's outcome if it ran. */
+export interface Done {
+  readonly installed: boolean;
+  readonly boot?: "ok" | "failed";
+  readonly env: NodeJS.ProcessEnv;
+  /** The look around started early by lookAround() (a run without a boot step), to use instead of looking now. */
+  readonly looked?: Promise<Chosen>;
+}
+
+/** The database path this machine is ready for, and why. */
+export interface Chosen {
+  readonly database: DatabasePath;
+  readonly why: string;
+}
+
 /**
  * Builds the plan: each path is `cd <dir>`, the install commands when the path needs them and the
  * install step did not run, then the manifest's commands. The path is chosen by looking (a second
@@ -30,40 +45,48 @@ const TITLES: Record<DatabasePath, string> = { local: "a local Postgres", docker
  * PGPORT as psql reads them), else a Docker engine (not asked again when the boot step ran), else
  * the embedded Postgres when the template offers it, else the first path the template lists.
  */
-/** What the post steps did that matters here: installed (on this machine), and the boot step's outcome if it ran. */
-export interface Done {
-  readonly installed: boolean;
-  readonly boot?: "ok" | "failed";
-  readonly env: NodeJS.ProcessEnv;
-}
-
 export async function planNext(manifest: Manifest, answers: Answers, done: Done): Promise<NextPlan> {
   const cd = answers.directory === "." ? [] : [`cd ${quote(answers.directory)}`];
-  const install = done.installed ? [] : installCommands(manifest, answers).map((argv) => argv.map(quote).join(" "));
-  // A template without next steps still gets its way in: cd and the install commands.
-  const specs = manifest.next.length > 0 ? manifest.next : [{ database: "local" as const, needs: "nothing more", install: true, run: [] }];
-  const paths = specs.map((p) => ({ database: p.database, needs: p.needs, commands: [...cd, ...(p.install ? install : []), ...p.run] }));
-  const offers = (d: DatabasePath) => paths.some((p) => p.database === d);
-  const chosen = await choosePath(offers, done);
+  const install = done.installed ? [] : (await installCommands(manifest, answers)).map((argv) => argv.map(quote).join(" "));
+  const paths = pathSpecs(manifest).map((p) => ({ database: p.database, needs: p.needs, commands: [...cd, ...(p.install ? install : []), ...p.run] }));
+  const chosen = done.boot === "ok" && offers(manifest, "docker")
+    ? { database: "docker" as const, why: "the boot step started it with Docker Compose" }
+    : await (done.looked ?? look(manifest, done));
   return { ...chosen, paths };
 }
 
-async function choosePath(offers: (d: DatabasePath) => boolean, done: Done): Promise<{ database: DatabasePath; why: string }> {
-  if (done.boot === "ok" && offers("docker")) return { database: "docker", why: "the boot step started it with Docker Compose" };
+/**
+ * Starts looking (pg_isready, then docker info) now, for a run with no boot step: the programs
+ * run while the files are written instead of after. The signal stops them when the run ends
+ * without needing the answer.
+ */
+export function lookAround(manifest: Manifest, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Chosen> {
+  return look(manifest, { env }, signal);
+}
+
+// A template without next steps still gets its way in: cd and the install commands.
+function pathSpecs(manifest: Manifest): Manifest["next"] {
+  return manifest.next.length > 0 ? manifest.next : [{ database: "local" as const, needs: "nothing more", install: true, run: [] }];
+}
+
+function offers(manifest: Manifest, database: DatabasePath): boolean {
+  return pathSpecs(manifest).some((p) => p.database === database);
+}
+
+async function look(manifest: Manifest, done: Pick<Done, "env" | "boot">, signal?: AbortSignal): Promise<Chosen> {
   const where = `${done.env.PGHOST || "the local socket"}${done.env.PGPORT ? `:${done.env.PGPORT}` : ""}`;
-  if (offers("local") && (await probe(["pg_isready", "--quiet"], { timeoutMs: 1_000, env: done.env })).ok) {
+  if (offers(manifest, "local") && (await probe(["pg_isready", "--quiet"], { timeoutMs: 1_000, env: done.env, signal })).ok) {
     return { database: "local", why: `a Postgres answers pg_isready at ${where}` };
   }
-  if (done.boot === "failed" && offers("docker")) return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and the boot step failed: see its message` };
-  if (offers("docker") && (await probe(["docker", "info", "--format", "{{.ServerVersion}}"], { timeoutMs: 2_000, env: done.env })).ok) {
+  if (done.boot === "failed" && offers(manifest, "docker")) return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and the boot step failed: see its message` };
+  if (offers(manifest, "docker") && (await probe(["docker", "info", "--format", "{{.ServerVersion}}"], { timeoutMs: 2_000, env: done.env, signal })).ok) {
     return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and a Docker engine answers docker info` };
   }
   const neither = `neither a Postgres (pg_isready at ${where}) nor a Docker engine (docker info) answered`;
-  if (offers("embedded")) return { database: "embedded", why: `${neither}; it needs neither` };
-  const first: DatabasePath = offers("local") ? "local" : "docker";
+  if (offers(manifest, "embedded")) return { database: "embedded", why: `${neither}; it needs neither` };
+  const first: DatabasePath = offers(manifest, "local") ? "local" : "docker";
   return { database: first, why: `${neither}; start one first` };
 }
-
 /** The plan as the summary prints it: the chosen path first, then the others. */
 export function formatNext(plan: NextPlan): string {
   const chosen = plan.paths.find((p) => p.database === plan.database)!;

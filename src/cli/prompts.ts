@@ -1,4 +1,3 @@
-import * as clack from "@clack/prompts";
 import type { Readable, Writable } from "node:stream";
 import { CancelledError } from "../errors.js";
 import type { ConfirmQuestion, MultiSelectQuestion, Prompter, SelectQuestion, TextQuestion } from "../options/types.js";
@@ -10,15 +9,21 @@ export interface PromptStreams {
   readonly signal?: AbortSignal;
 }
 
-/** The resolver's questions asked with @clack/prompts; Esc/Ctrl-C becomes CancelledError. */
+/**
+ * The resolver's questions asked with @clack/prompts; Esc/Ctrl-C becomes CancelledError.
+ * The library is loaded at the first question: a run with every answer given never loads it.
+ */
 export function clackPrompter(streams: PromptStreams): Prompter {
-  function settle<T>(value: T | symbol): Exclude<T, symbol> {
-    if (clack.isCancel(value)) throw new CancelledError();
+  const load = () => import("@clack/prompts");
+  async function settle<T>(pending: Promise<T | symbol>): Promise<Exclude<T, symbol>> {
+    const value = await pending;
+    if ((await load()).isCancel(value)) throw new CancelledError();
     return value as Exclude<T, symbol>;
   }
   return {
     async text(q: TextQuestion) {
-      return settle(await clack.text({
+      const clack = await load();
+      return settle(clack.text({
         ...streams,
         message: q.message,
         placeholder: q.placeholder,
@@ -27,7 +32,8 @@ export function clackPrompter(streams: PromptStreams): Prompter {
       }));
     },
     async select(q: SelectQuestion) {
-      return settle(await clack.select<string>({
+      const clack = await load();
+      return settle(clack.select<string>({
         ...streams,
         message: q.message,
         options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
@@ -35,7 +41,8 @@ export function clackPrompter(streams: PromptStreams): Prompter {
       }));
     },
     async multiselect(q: MultiSelectQuestion) {
-      return settle(await clack.multiselect<string>({
+      const clack = await load();
+      return settle(clack.multiselect<string>({
         ...streams,
         message: q.message,
         options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
@@ -45,7 +52,8 @@ export function clackPrompter(streams: PromptStreams): Prompter {
       }));
     },
     async confirm(q: ConfirmQuestion) {
-      return settle(await clack.confirm({ ...streams, message: q.message, initialValue: q.initialValue }));
+      const clack = await load();
+      return settle(clack.confirm({ ...streams, message: q.message, initialValue: q.initialValue }));
     },
   };
 }

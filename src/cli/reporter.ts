@@ -1,5 +1,3 @@
-import * as clack from "@clack/prompts";
-import kleur from "kleur";
 import type { Writable } from "node:stream";
 
 /**
@@ -17,8 +15,10 @@ export interface Reporter {
   task(label: string): { done(message: string): void; fail(message: string): void };
 }
 
-export function createReporter(output: Writable, errors: Writable, fancy: boolean): Reporter {
+/** Plain lines, or with `fancy` (a person at a terminal) clack's frame: only then is clack loaded. */
+export async function createReporter(output: Writable, errors: Writable, fancy: boolean): Promise<Reporter> {
   if (fancy) {
+    const [clack, { default: kleur }] = await Promise.all([import("@clack/prompts"), import("kleur")]);
     const opts = { output };
     return {
       intro: (t) => clack.intro(kleur.inverse(` ${t} `), opts),

@@ -7,13 +7,14 @@ import { parseArgs } from "../cli/program.js";
 import { clackPrompter } from "../cli/prompts.js";
 import type { Reporter } from "../cli/reporter.js";
 import { formatTree } from "../cli/tree.js";
-import { formatNext, planNext, type NextPlan } from "../cli/next.js";
+import { formatNext, lookAround, planNext, type Chosen, type NextPlan } from "../cli/next.js";
 import { applyDetection, isMissingRuntime } from "../options/detect.js";
 import { notInstalledLine } from "../options/runtimes.js";
 import { resolveAnswers } from "../options/resolve.js";
 import type { Answers, Secrets } from "../options/types.js";
-import { renderTemplate, type FileMap } from "../render/render.js";
-import { loadManifests, loadTemplate } from "../templates/registry.js";
+import { render } from "../render/index.js";
+import type { FileMap } from "../render/files.js";
+import { templatesAt, type Templates } from "../templates/pack.js";
 import { flagValue, type Manifest } from "../templates/manifest.js";
 import type { FsLike } from "../write/fs.js";
 import { writeProject } from "../write/writer.js";
@@ -24,8 +25,8 @@ import { printJson, templatesFlag, type CommandContext, type Io } from "./contex
 /** `create-svc-app [directory]`: parse -> resolve -> render -> write -> steps. Returns the exit code. */
 export async function createCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { io, json, interactive, noPrompts, human, reporter, signal } = ctx;
-  const templatesRoot = templatesFlag(argv, io.cwd) ?? io.templatesRoot;
-  const manifests = await applyDetection(await loadManifests(templatesRoot), io.env);
+  const templates = templatesAt(templatesFlag(argv, io.cwd) ?? io.templatesRoot);
+  const manifests = await applyDetection(await templates.loadManifests(), io.env);
   const parsed = parseArgs(argv, manifests, pkg.version, (text) => io.stdout.write(text));
   if (parsed.exitEarly) return 0;
   const { flags } = parsed;
@@ -40,15 +41,29 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
     prompter: clackPrompter({ input: io.stdin, output: human, signal }),
   });
   const manifest = manifests.find((m) => m.name === answers.stack)!;
-  const template = await loadTemplate(templatesRoot, manifest, answers.options);
+  // Which database path the summary leads with depends on what answers here (pg_isready, docker
+  // info). A run with no install or boot step looks while it renders and writes the files; after
+  // those steps (minutes, and boot may start a database) the look comes at the end, as it must.
+  const lookout = new AbortController();
+  const looked = (answers.steps.boot || answers.steps.install) && !flags.dryRun ? undefined : lookAround(manifest, io.env, lookout.signal);
+  try {
+    return await generate({ ctx, manifest, answers, templates, dryRun: flags.dryRun, looked });
+  } finally {
+    lookout.abort(); // the run ended without needing the answer (an error, Ctrl-C): stop looking
+  }
+}
+
+async function generate({ ctx, manifest, answers, templates, dryRun, looked }: { ctx: CommandContext; manifest: Manifest; answers: Answers; templates: Templates; dryRun: boolean; looked: Promise<Chosen> | undefined }): Promise<number> {
+  const { io, json, human, reporter, signal } = ctx;
+  const template = await templates.loadTemplate(manifest, answers.options);
   if (signal.aborted) throw new CancelledError();
   const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url"), postgresPassword: randomBytes(24).toString("base64url") };
-  const files = renderTemplate({ template, answers, secrets, generatorVersion: pkg.version });
+  const files = await render({ template, answers, secrets, generatorVersion: pkg.version });
   const warnings = runtimeWarnings(manifest, answers);
 
-  if (flags.dryRun) {
+  if (dryRun) {
     for (const w of warnings) reporter.warn(w);
-    await printDryRun(io, { manifest, answers, files, json, human, reporter, warnings });
+    await printDryRun(io, { manifest, answers, files, json, human, reporter, warnings, looked });
     return 0;
   }
 
@@ -78,7 +93,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
   }
   const installed = steps.some((s) => s.name === "install" && s.status === "ok");
   const boot = steps.find((s) => s.name === "boot");
-  const next = await planNext(manifest, answers, { installed, env: io.env, ...(boot ? { boot: boot.status === "ok" ? "ok" : "failed" } : {}) });
+  const next = await planNext(manifest, answers, { installed, env: io.env, looked, ...(boot ? { boot: boot.status === "ok" ? "ok" : "failed" } : {}) });
   const interrupted = steps.find((s) => s.status === "interrupted");
   const failed = steps.filter((s) => s.status === "failed");
   const exitCode = interrupted ? 130 : failed.length > 0 ? 1 : 0;
@@ -95,10 +110,10 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
 /** --dry-run: the tree (or the JSON) of what would be written, marking files that exist. */
 async function printDryRun(
   io: Io,
-  { manifest, answers, files, json, human, reporter, warnings }: { manifest: Manifest; answers: Answers; files: FileMap; json: boolean; human: Writable; reporter: Reporter; warnings: string[] },
+  { manifest, answers, files, json, human, reporter, warnings, looked }: { manifest: Manifest; answers: Answers; files: FileMap; json: boolean; human: Writable; reporter: Reporter; warnings: string[]; looked: Promise<Chosen> | undefined },
 ): Promise<void> {
   const existing = await existingFiles(io.fs, answers, files);
-  const next = await planNext(manifest, answers, { installed: false, env: io.env });
+  const next = await planNext(manifest, answers, { installed: false, env: io.env, looked });
   if (json) {
     printJson(io.stdout, result(answers, files, (p) => (!existing.has(p) ? "would-create" : files.get(p)?.keep ? "would-keep" : "would-replace"), next, true, warnings));
     return;

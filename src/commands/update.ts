@@ -100,7 +100,7 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
   const summary = { record, answers, manifest, plan, baseSource, conflicts, locks };
 
   if (flags.dryRun) {
-    report(ctx, summary, true);
+    await report(ctx, summary, true);
     return conflicts.length > 0 ? 1 : 0;
   }
 
@@ -116,7 +116,7 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
     signal,
     ...(finish ? { finish } : {}),
   });
-  report(ctx, summary, false);
+  await report(ctx, summary, false);
   if (!tree) reporter.warn(`${shown} is not in a git work tree: the new base is not recorded, so the next update needs --base-templates again`);
   return conflicts.length > 0 ? 1 : 0;
 }
@@ -249,11 +249,11 @@ async function gitFinish(
 
 const ORDER = ["conflict", "merged", "updated", "added", "removed", "kept", "unchanged"] as const;
 
-function report(
+async function report(
   ctx: CommandContext,
   s: { record: GenerationRecord; answers: Answers; manifest: Manifest; plan: readonly PlannedFile[]; baseSource: string; conflicts: string[]; locks: readonly LockOutcome[] },
   dryRun: boolean,
-): void {
+): Promise<void> {
   const changed = Object.fromEntries(Object.entries(s.answers.options).filter(([k, v]) => s.record.options[k] !== v).map(([k, v]) => [k, { from: s.record.options[k] ?? null, to: v }]));
   if (ctx.json) {
     printJson(ctx.io.stdout, {
@@ -281,7 +281,7 @@ function report(
   else if (s.conflicts.length === 0) ctx.reporter.success(`Updated: ${counts.join(", ")}`);
   for (const f of flagged) ctx.reporter.warn(`${f.path}: ${f.note}`);
   const lockChanged = s.plan.some((f) => f.regenerate && f.write);
-  const install = installCommands(s.manifest, s.answers).map((argv) => argv.map(quote).join(" "));
+  const install = (await installCommands(s.manifest, s.answers)).map((argv) => argv.map(quote).join(" "));
   if (!dryRun && lockChanged && install.length > 0) ctx.reporter.info(`The dependencies changed; install them: ${install.join(" && ")}`);
   if (s.conflicts.length > 0) {
     ctx.reporter.warn(`${s.conflicts.length} file${s.conflicts.length === 1 ? "" : "s"} with conflicts ${dryRun ? "would be left" : "to resolve (marked unmerged in git; resolve, then git add)"}:`);

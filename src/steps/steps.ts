@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import Handlebars from "handlebars";
 import type { Answers } from "../options/types.js";
 import { isMissingRuntime } from "../options/detect.js";
+import { fillText } from "../render/texts.js";
 import { missingRuntime } from "../options/runtimes.js";
 import { whenMatches, type InstallCommand, type Manifest } from "../templates/manifest.js";
 import { FIRST_COMMIT_SUBJECT } from "../update/base.js";
@@ -54,27 +54,24 @@ class CommandLog {
 const inDir = (answers: Answers, command: string) => (answers.directory === "." ? command : `cd ${quote(answers.directory)} && ${command}`);
 
 /** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...), with how to get each program. */
-function applicableInstalls(manifest: Manifest, answers: Answers) {
-  return manifest.install
+async function applicableInstalls(manifest: Manifest, answers: Answers) {
+  const context = { options: answers.options };
+  return Promise.all(manifest.install
     .filter((cmd) => whenMatches(cmd, answers.options))
-    .map((cmd) => ({ ...cmd, argv: cmd.run.map((arg) => fill(arg, { options: answers.options })) }));
-}
-
-function fill(text: string, context: object): string {
-  return Handlebars.compile(text, { noEscape: true, strict: true })(context);
+    .map(async (cmd) => ({ ...cmd, argv: await Promise.all(cmd.run.map((arg) => fillText(manifest, arg, context))) })));
 }
 
 /** The manifest's one-line explanation of a failed command's output, when one matches. */
-function explained(explain: InstallCommand["explain"], output: string, answers: Answers): string | undefined {
+async function explained(manifest: Manifest, explain: InstallCommand["explain"], output: string, answers: Answers): Promise<string | undefined> {
   for (const e of explain) {
     const match = e.output.exec(output);
-    if (match) return fill(e.say, { options: answers.options, match: [...match] });
+    if (match) return fillText(manifest, e.say, { options: answers.options, match: [...match] });
   }
   return undefined;
 }
 
-export function installCommands(manifest: Manifest, answers: Answers): string[][] {
-  return applicableInstalls(manifest, answers).map((c) => c.argv);
+export async function installCommands(manifest: Manifest, answers: Answers): Promise<string[][]> {
+  return (await applicableInstalls(manifest, answers)).map((c) => c.argv);
 }
 
 /**
@@ -92,15 +89,15 @@ function missingRuntimeCause(manifest: Manifest, answers: Answers) {
 const install: StepDefinition = {
   name: "install",
   label: "Installing dependencies",
-  enabled: (a, m) => a.steps.install && installCommands(m, a).length > 0,
+  enabled: (a, m) => a.steps.install && m.install.some((cmd) => whenMatches(cmd, a.options)),
   async run(ctx, log) {
-    for (const { argv, get, explain } of applicableInstalls(ctx.manifest, ctx.answers)) {
+    for (const { argv, get, explain } of await applicableInstalls(ctx.manifest, ctx.answers)) {
       const r = await log.run(argv);
       if (r.interrupted) return { status: "interrupted", message: `interrupted during ${r.command}` };
       if (r.missing) {
         return { status: "failed", message: `${argv[0]} is not installed; ${get ? `get it with ${get}` : "install it"}, then run: ${inDir(ctx.answers, r.command)}` };
       }
-      const known = r.ok ? undefined : explained(explain, r.tail, ctx.answers);
+      const known = r.ok ? undefined : await explained(ctx.manifest, explain, r.tail, ctx.answers);
       if (known) return { status: "failed", message: `${r.command} failed: ${known}; then run: ${inDir(ctx.answers, r.command)}` };
       const runtime = r.ok ? undefined : missingRuntimeCause(ctx.manifest, ctx.answers);
       if (runtime) {

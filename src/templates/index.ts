@@ -4,3 +4,4 @@ export { defaultTemplatesRoot, loadManifests } from "./registry.js";
 export { flagValue, whenMatches } from "./manifest.js";
 export { planLocks } from "./locks.js";
 export { variantName } from "./variants.js";
+export { writePack } from "./pack-build.js";

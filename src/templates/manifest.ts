@@ -96,6 +96,8 @@ export interface Manifest {
   readonly verify: readonly VerifyCommand[];
   /** Combinations the template does not support, checked when the answers are resolved. */
   readonly rules: readonly Rule[];
+  /** From the templates pack: its Handlebars texts (install commands, explanations) precompiled, by text. */
+  readonly precompiled?: Readonly<Record<string, string>>;
 }
 
 export const VERIFY_STEPS = ["migrate", "migrate-down", "lint", "test"] as const;

@@ -9,8 +9,11 @@ import { whenMatches, parseManifest, type Layer, type Manifest, type OptionValue
 export interface SourceFile {
   /** Path relative to the layer folder, with forward slashes. */
   readonly path: string;
+  /** The bytes; empty for a `.hbs` file that comes precompiled (`compiled`). */
   readonly content: Buffer;
   readonly mode: number;
+  /** A `.hbs` file from the templates pack: its Handlebars precompiled (a template spec, as JavaScript source). */
+  readonly compiled?: string;
 }
 
 /** A manifest with everything render() needs, so that rendering itself does no IO. */
@@ -21,6 +24,8 @@ export interface Template {
   readonly layers: readonly LoadedLayer[];
   /** Partial name (relative path without .hbs) -> source. Template partials win over shared ones. */
   readonly partials: Readonly<Record<string, Partial>>;
+  /** From the templates pack: every `.hbs` file and partial is precompiled, checked when the pack was built. */
+  readonly precompiled?: boolean;
 }
 
 export interface LoadedLayer {
@@ -31,7 +36,9 @@ export interface LoadedLayer {
 }
 
 export interface Partial {
+  /** The Handlebars source; empty when it comes precompiled (`compiled`). */
   readonly source: string;
+  readonly compiled?: string;
   /** Display path of the partial's file. */
   readonly file: string;
 }
@@ -69,15 +76,25 @@ export async function readManifests(root: string): Promise<{ manifests: Manifest
       continue; // a folder without a manifest is not a template (e.g. a work in progress)
     }
     try {
-      const parsed = parseJsonText(text);
-      if ("problem" in parsed) throw new TemplateError({ file: displayPath(file), ...parsed.at, message: parsed.problem });
-      manifests.push(parseManifest(parsed.value, displayPath(file), entry.name, text));
+      manifests.push(manifestFromText(text, file, entry.name));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       broken.push(error);
     }
   }
-  return { manifests: manifests.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name)), broken };
+  return { manifests: sortManifests(manifests), broken };
+}
+
+/** A `template.json`'s text parsed and checked; a problem is a TemplateError at its line. */
+export function manifestFromText(text: string, file: string, folderName: string): Manifest {
+  const parsed = parseJsonText(text);
+  if ("problem" in parsed) throw new TemplateError({ file: displayPath(file), ...parsed.at, message: parsed.problem });
+  return parseManifest(parsed.value, displayPath(file), folderName, text);
+}
+
+/** The order stacks are offered in: the manifests' `order`, then by name. */
+export function sortManifests(manifests: Manifest[]): Manifest[] {
+  return manifests.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }
 
 /**
@@ -120,7 +137,7 @@ export function layerFolder(root: string, manifest: Manifest, layer: Layer): str
  * Reads a folder recursively. `requiredBy` names the manifest that references it: a missing
  * folder is then an error; without it (partials) a missing folder is simply empty.
  */
-async function readTree(folder: string, requiredBy: string | null): Promise<SourceFile[]> {
+export async function readTree(folder: string, requiredBy: string | null): Promise<SourceFile[]> {
   const files: SourceFile[] = [];
   const walk = async (rel: string): Promise<void> => {
     const abs = path.join(folder, rel);

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { CancelledError, UserError } from "../errors.js";
-import type { FileMap } from "../render/render.js";
+import type { FileMap, RenderedFile } from "../render/render.js";
 import { errorCode, type FsLike } from "./fs.js";
 import { appendMissingKeys, type KeptFile } from "./keep.js";
 import type { TargetState } from "./target.js";
@@ -56,14 +56,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     // Create missing ancestors of the target (remembered, so a rollback removes them).
     await makeDirs(fs, path.dirname(targetDir), undo);
     const staging = await makeStaging(fs, targetDir, exists, undo);
-    for (const file of files.values()) {
-      checkAbort();
-      const dest = path.join(staging, file.path);
-      await fs.mkdir(path.dirname(dest), { recursive: true });
-      await fs.writeFile(dest, file.content, { mode: file.mode, flag: "wx" });
-      await fs.chmod(dest, file.mode); // the umask must not loosen or tighten what the template says
-      await request.onFileStaged?.(file.path);
-    }
+    await stageFiles(fs, staging, [...files.values()], checkAbort, request.onFileStaged);
     checkAbort();
 
     const written = [...files.keys()];
@@ -109,6 +102,52 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     await rollback(undo);
     throw explain(error, targetDir);
   }
+}
+
+/** How many files are written at once: enough to keep the thread pool busy, few enough for any fd limit. */
+const PARALLEL_WRITES = 16;
+
+/**
+ * Writes the files into the fresh staging folder, which is ours alone: each folder is made once
+ * (parents first, a level at a time) and the files are written side by side instead of one
+ * mkdir + write + chmod after another. The umask is read off the staging folder itself, so a
+ * file gets a chmod only when the umask took bits its mode must have (the template's mode wins).
+ * Every write has ended before this returns or throws, so a rollback never races one.
+ */
+async function stageFiles(fs: FsLike, staging: string, files: readonly RenderedFile[], checkAbort: () => void, onFileStaged: WriteRequest["onFileStaged"]): Promise<void> {
+  const allowed = (await fs.lstat(staging)).mode & 0o777;
+  for (const level of foldersByDepth(files.map((f) => f.path))) {
+    checkAbort();
+    await Promise.all(level.map((dir) => fs.mkdir(path.join(staging, dir), {})));
+  }
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < files.length) {
+      const file = files[next++]!;
+      try {
+        checkAbort();
+        const dest = path.join(staging, file.path);
+        await fs.writeFile(dest, file.content, { mode: file.mode, flag: "wx" });
+        if ((file.mode & ~allowed) !== 0) await fs.chmod(dest, file.mode);
+        await onFileStaged?.(file.path);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, files.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/** The folders that hold the files ("a", "a/b", ...), grouped by depth: each level's parents are in the level before. */
+function foldersByDepth(paths: readonly string[]): string[][] {
+  const levels: Set<string>[] = [];
+  for (const p of paths) {
+    const parts = p.split("/").slice(0, -1);
+    parts.forEach((_, i) => (levels[i] ??= new Set()).add(parts.slice(0, i + 1).join("/")));
+  }
+  return levels.map((level) => [...level]);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { listTree, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
+import { cliPath, listTree, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
 import { manifestNamed, manifests, re } from "../helpers/expected.js";
 import { fakeMachine } from "../helpers/machine.js";
 
@@ -138,5 +139,14 @@ describe("the CLI as a user runs it", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain("cd services/billing/invoice-api");
     expect(JSON.parse(readFileSync(path.join(cwd, "services/billing/invoice-api/.svc-app.json"), "utf8")).answers.name).toBe("invoice-api");
+  });
+
+  it.each(["077", "000"])("under umask %s every file has the template's mode: the umask neither tightens nor loosens it", async (umask) => {
+    const cwd = tempDir();
+    const r = await execa("sh", ["-c", `umask ${umask} && exec "$0" "$@"`, process.execPath, cliPath, "my-api", ...noSteps], { cwd, reject: false, env: { CI: "true" } });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const modes = Object.fromEntries(listTree(path.join(cwd, "my-api")).map((f) => [f, (statSync(path.join(cwd, "my-api", f)).mode & 0o777).toString(8)]));
+    expect(modes).toMatchObject({ ".env": "600", "README.md": "644", "pyproject.toml": "644", "app/main.py": "644" });
+    expect(new Set(Object.values(modes))).toEqual(new Set(["600", "644"]));
   });
 });

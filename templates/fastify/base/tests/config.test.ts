@@ -31,6 +31,8 @@ describe("loadConfig", () => {
     [{ ...DB, DB_PORT: "postgres" }, "DB_PORT"],
     [{ ...DB, WEB_PORT: "http" }, "WEB_PORT"],
     [{ ...DB, DB_TIMEOUT: "0" }, "DB_TIMEOUT"],
+    // The embedded Postgres is started by make, which hands the app its real address.
+    [{ ...DB, DB_HOST: "embedded" }, "DB_HOST is `embedded`: run through make"],
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -57,7 +59,8 @@ describe("databaseUrl", () => {
 
 describe("start-up", () => {
   it("exits 1 with one clear line when DB_PASSWORD is missing", () => {
-    const { DB_PASSWORD: _unset, ...env } = { ...process.env, ...DB };
+    // DB_HOST as a real host: with DB_HOST=embedded in .env, the environment of the tests has it.
+    const { DB_PASSWORD: _unset, ...env } = { ...process.env, ...DB, DB_HOST: "localhost" };
     const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
       env,
       encoding: "utf8",

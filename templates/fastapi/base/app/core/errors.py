@@ -274,7 +274,13 @@ class RequestContract:
         method: str = scope["method"]
         try:
             _check_url(scope)
-            allowed = _allowed_methods(self.routes(), scope)
+            routes = self.routes()
+            # Most requests use a method their path serves: one match says so, and only the
+            # others pay for probing every method (to answer 405 with Allow).
+            served = method in PROBED_METHODS and any(
+                route.matches(scope)[0] == Match.FULL for route in routes
+            )
+            allowed = {method} if served else _allowed_methods(routes, scope)
             if allowed and method not in allowed:
                 allow = ", ".join(sorted(allowed))
                 raise RejectedError(problem(405, f"Allowed: {allow}", headers={"Allow": allow}))

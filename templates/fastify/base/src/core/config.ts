@@ -21,7 +21,17 @@ const EnvSchema = z.object({
   // PORT is what containers and platforms set; WEB_PORT is the shared .env key for local runs.
   PORT: port.optional(),
   WEB_PORT: port.default(3000),
-  DB_HOST: z.string().trim().min(1).default("localhost"),
+  // `embedded` names the embedded Postgres, which scripts/embedded-db.ts starts and then hands
+  // its real address to the command it runs (make dev, make migrate): never a host to dial.
+  DB_HOST: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((host) => host !== "embedded", {
+      message:
+        "is `embedded`: run through make (make dev, make migrate), which starts the embedded Postgres",
+    })
+    .default("localhost"),
   DB_PORT: port.default(5432),
   DB_NAME: text.trim().min(1, "is required"),
   DB_USER: text.trim().min(1, "is required"),

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
+import type { PgDatabase } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { items } from "../models/items.js";
 import { type DatabaseOptions, poolConfig } from "./pool.js";
@@ -7,8 +8,8 @@ import { type DatabaseOptions, poolConfig } from "./pool.js";
 const schema = { items };
 
 export type Db = NodePgDatabase<typeof schema>;
-/** What `request.db` is: a Drizzle transaction bound to one pooled connection. */
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** What `request.db` is: a Drizzle transaction bound to one pooled connection, or the pool (reads). */
+export type Tx = PgDatabase<NodePgQueryResultHKT, typeof schema>;
 
 export type { DatabaseOptions };
 
@@ -16,6 +17,8 @@ export interface Database {
   readonly db: Db;
   /** Commits when `fn` resolves, rolls back when it throws; the connection is always released. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` on the pool, outside a transaction: each statement commits on its own. */
+  read<T>(fn: (db: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +45,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
         client.release();
       }
     },
+    read: (fn) => fn(db),
     ping: async () => {
       await db.execute(sql`select 1`);
     },

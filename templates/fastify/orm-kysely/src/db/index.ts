@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { ItemsTable } from "../models/items.js";
 import { type DatabaseOptions, poolConfig } from "./pool.js";
@@ -8,8 +8,8 @@ export interface DB {
   items: ItemsTable;
 }
 
-/** What `request.db` is: a Kysely transaction bound to one pooled connection. */
-export type Tx = Transaction<DB>;
+/** What `request.db` is: a Kysely transaction bound to one pooled connection, or the pool (reads). */
+export type Tx = Kysely<DB>;
 
 export type { DatabaseOptions };
 
@@ -17,6 +17,8 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Commits when `fn` resolves, rolls back when it throws; the connection is always released. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` on the pool, outside a transaction: each statement commits on its own. */
+  read<T>(fn: (db: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   return {
     db,
     transaction: (fn) => db.transaction().execute(fn),
+    read: (fn) => fn(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

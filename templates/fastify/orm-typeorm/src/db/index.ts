@@ -4,7 +4,7 @@ import { Item } from "../models/item.js";
 import { CreateItems1764201600000 } from "./migrations/1764201600000-CreateItems.js";
 import { type DatabaseOptions, poolConfig } from "./pool.js";
 
-/** What `request.db` is: a TypeORM EntityManager bound to the request's transaction. */
+/** What `request.db` is: a TypeORM EntityManager bound to the request's transaction, or the pool's (reads). */
 export type Tx = EntityManager;
 
 export type { DatabaseOptions };
@@ -26,6 +26,8 @@ export interface Database {
   readonly dataSource: DataSource;
   /** Commits when `fn` resolves, rolls back when it throws; the connection is always released. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` on the pool, outside a transaction: each statement commits on its own. */
+  read<T>(fn: (db: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   return {
     dataSource,
     transaction: async (fn) => (await connected()).transaction(fn),
+    read: async (fn) => fn((await connected()).manager),
     ping: async () => {
       await (await connected()).query("select 1");
     },

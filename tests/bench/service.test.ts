@@ -1,0 +1,177 @@
+// pnpm bench:service: each generated variant under load beside a reference app of the same
+// framework and driver doing the same primary-key SELECT in a ten-line handler, both served the
+// same way and loaded with the same wrk settings. It measures; it asserts nothing but that both
+// boot. Answers under load that were not 200 (or timed out) are counted in the table. The table
+// goes to docs/bench-service.md, which the README quotes.
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, repoRoot, tempDir } from "../helpers/cli.js";
+import { manifestNamed, verifyCommands } from "../helpers/expected.js";
+import { freePort } from "../helpers/standins.js";
+import type { Manifest } from "../../src/templates/manifest.js";
+import { makeDb } from "../e2e/database.js";
+import { dropDatabaseAndRole, psql, sh, uniqueDbNames } from "../e2e/harness.js";
+import { startServer, type RunningServer } from "../e2e/http.js";
+import { nodeBinDir } from "../e2e/node-runtime.js";
+import { ensureWrk, load, LOAD, type LoadResult } from "./load.js";
+
+const ROUNDS = Number(process.env.BENCH_SERVICE_ROUNDS ?? 3);
+// BENCH_SERVICE_ONLY=fastapi or =fastify:drizzle,fastapi:sqlmodel limits the run (for tuning one template).
+const only = process.env.BENCH_SERVICE_ONLY?.split(",").filter(Boolean);
+const OUT = process.env.BENCH_SERVICE_OUT ?? path.join(repoRoot, "docs", "bench-service.md");
+const ENDPOINTS = ["/items/{id}", "/health"] as const;
+const NODE = "24";
+const reference = (file: string) => path.join(import.meta.dirname, "reference", file);
+
+// Poetry through the Simple-API fallback wrapper, as the e2e tier runs it.
+process.env.PATH = `${path.join(repoRoot, "scripts", "support", "bin")}:${process.env.PATH}`;
+await ensureWrk();
+const machinePython = (await sh("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { cwd: "/" })).trim();
+const nodeBin = await nodeBinDir(NODE);
+
+/** How a stack's project is prepared after install, and how its service and its reference are served. */
+interface Stack {
+  pinned: Record<string, string>;
+  env: Record<string, string>;
+  prepare(dir: string, env: Record<string, string>): Promise<void>;
+  /** The production command (the Dockerfile's CMD), on a local port. */
+  serve(dir: string): [string, string[]];
+  reference(dir: string): [string, string[]];
+}
+
+const STACKS: Record<string, Stack> = {
+  fastapi: {
+    pinned: { python: machinePython },
+    env: { POETRY_VIRTUALENVS_IN_PROJECT: "true", POETRY_NO_INTERACTION: "1", PYTHONDONTWRITEBYTECODE: "1" },
+    prepare: async () => {},
+    serve: (dir) => [path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", "$PORT"]],
+    reference: (dir) => {
+      copyFileSync(reference("fastapi_reference.py"), path.join(dir, "bench_reference.py"));
+      return [path.join(dir, ".venv", "bin", "uvicorn"), ["bench_reference:app", "--host", "127.0.0.1", "--port", "$PORT"]];
+    },
+  },
+  fastify: {
+    pinned: { node: NODE },
+    env: { PATH: `${nodeBin}:${process.env.PATH}`, NO_COLOR: "1" },
+    prepare: async (dir, env) => void (await sh("npm", ["run", "build"], { cwd: dir, env })),
+    serve: () => [path.join(nodeBin, "node"), ["dist/main.js"]],
+    reference: (dir) => {
+      copyFileSync(reference("fastify-reference.mjs"), path.join(dir, "bench-reference.mjs"));
+      return [path.join(nodeBin, "node"), ["bench-reference.mjs"]];
+    },
+  },
+};
+
+/** Every ORM of every stack, the other options at their defaults (the runtime pinned to the machine's). */
+function benchVariants(): { stack: string; manifest: Manifest; options: Record<string, string>; label: string }[] {
+  return Object.entries(STACKS).flatMap(([stack, s]) => {
+    const manifest = manifestNamed(stack);
+    const defaults = Object.fromEntries(manifest.options.map((o) => [o.name, s.pinned[o.name] ?? o.default]));
+    const orms = manifest.options.find((o) => o.name === "orm")!.choices.map((c) => c.value);
+    return orms.map((orm) => ({ stack, manifest, options: { ...defaults, orm }, label: `${stack} ${orm}` }))
+      .filter((v) => !only || only.some((o) => o === v.stack || o === `${v.stack}:${v.options.orm}`));
+  });
+}
+
+/** .env as KEY=VALUE pairs (quotes removed), for the reference app and the production-like environment. */
+function readDotEnv(dir: string): Record<string, string> {
+  return Object.fromEntries(readFileSync(path.join(dir, ".env"), "utf8").split("\n")
+    .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim())).filter((m) => m !== null)
+    .map((m) => [m[1]!, m[2]!.replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1")]));
+}
+
+type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[] };
+const rows: Row[] = [];
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+}
+
+async function boot([file, args]: [string, string[]], dir: string, env: Record<string, string>): Promise<RunningServer> {
+  const port = await freePort();
+  return startServer(file, args.map((a) => (a === "$PORT" ? String(port) : a)), {
+    cwd: dir, env: { ...process.env, ...env, HOST: "127.0.0.1", PORT: String(port) } as Record<string, string>, port,
+  });
+}
+
+describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options }) => {
+  const s = STACKS[stack]!;
+  const { dbName, dbUser } = uniqueDbNames(`bench${options.orm!.slice(0, 6)}`);
+  let dir = "";
+  let itemId = 0;
+  let env: Record<string, string> = {};
+
+  beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
+  afterAll(async () => {
+    await dropDatabaseAndRole(dbName, dbUser);
+    if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
+
+  it("generates, installs, makes the database, migrates and builds, as the e2e tier does", async () => {
+    const cwd = tempDir("svc-bench-");
+    const r = await runCli(["svc-bench", "--yes", "--no-git", "--stack", stack, ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]), "--db-name", dbName, "--db-user", dbUser],
+      { cwd, env: s.env, timeout: 600_000 });
+    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
+    dir = path.join(cwd, "svc-bench");
+    await makeDb(dir, s.env);
+    for (const [file, ...args] of verifyCommands(manifest, options, "migrate")) await sh(file!, args, { cwd: dir, env: s.env });
+    await s.prepare(dir, s.env);
+    itemId = Number(await psql(["-c", "INSERT INTO items (name, description) VALUES ('bench item', 'read by key under load') RETURNING id"], dir, dbName));
+    // The service as in production (NODE_ENV, APP_ENV), with the database settings of .env.
+    env = { ...s.env, ...readDotEnv(dir), NODE_ENV: "production", APP_ENV: "production" };
+  });
+
+  it(`loads the service and its reference alternately: ${LOAD.connections} connections, ${LOAD.duration}, ${ROUNDS} rounds`, async () => {
+    const service = await boot(s.serve(dir), dir, env);
+    const ref = await boot(s.reference(dir), dir, env);
+    try {
+      for (const endpoint of ENDPOINTS) {
+        const url = endpoint.replace("{id}", String(itemId));
+        const row: Row = { variant: label, endpoint, service: [], reference: [] };
+        for (let round = 0; round < ROUNDS; round++) {
+          row.service.push(await load(`${service.base}${url}`, service.pid));
+          row.reference.push(await load(`${ref.base}${url}`, ref.pid));
+        }
+        rows.push(row);
+        console.log(formatRow(row));
+      }
+    } finally {
+      await service.stop();
+      await ref.stop();
+    }
+  });
+});
+
+function formatRow({ variant, endpoint, service, reference: ref }: Row): string {
+  const rps = median(service.map((r) => r.rps));
+  const refRps = median(ref.map((r) => r.rps));
+  const spread = (xs: LoadResult[]) => `${Math.min(...xs.map((r) => r.rps)).toFixed(0)}-${Math.max(...xs.map((r) => r.rps)).toFixed(0)}`;
+  const errors = (xs: LoadResult[]) => xs.reduce((a, r) => a + r.errors, 0);
+  const cpu = median(service.map((r) => r.cpuMsPer1k));
+  const refCpu = median(ref.map((r) => r.cpuMsPer1k));
+  return `| ${variant} | \`GET ${endpoint}\` | ${rps.toFixed(0)} (${spread(service)}) | ${median(service.map((r) => r.p50Ms)).toFixed(1)} | ${median(service.map((r) => r.p99Ms)).toFixed(1)} | ${cpu.toFixed(0)} `
+    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} | ${errors(service)} / ${errors(ref)} |`;
+}
+
+afterAll(() => {
+  if (rows.length === 0) return;
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
+  const table = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${os.cpus().length} x ${cpu} (${(os.totalmem() / 2 ** 30).toFixed(0)} GiB), `
+    + `shared by the service, its reference, Postgres 127.0.0.1:5432 and wrk (${LOAD.threads} threads, ${LOAD.connections} connections, ${LOAD.duration}, after a ${LOAD.warmup} warm-up); `
+    + `medians of ${ROUNDS} alternating rounds, the req/s range in brackets. Latencies in ms; CPU is the server's CPU time per 1000 requests in ms `
+    + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
+    + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference). "
+    + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds.",
+    "",
+    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows.map(formatRow),
+    "",
+  ].join("\n");
+  console.log(table);
+  if (!only) writeFileSync(OUT, `# pnpm bench:service\n\n${table}`);
+});
