@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { defaultTemplatesRoot, loadManifests, planLocks, variantName } from "../dist/templates.js";
+import { defaultTemplatesRoot, flagValue, loadManifests, planLocks, variantName } from "../dist/templates.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin", "create-svc-app.js");
@@ -62,8 +62,8 @@ for (const [k, v] of only) {
   if (offered.length === 0) fail(`--only ${k}=${v}: no stack has an option ${k}`);
   if (!offered.some((o) => o.choices.some((c) => c.value === v))) fail(`--only ${k}=${v}: "${v}" is not a choice of ${k} (${[...new Set(offered.flatMap((o) => o.choices.map((c) => c.value)))].join(", ")})`);
 }
-/** Every --only option must match; several values of one option are alternatives. */
-const selected = (options) => [...new Set(only.map(([k]) => k))].every((k) => only.some(([k2, v]) => k2 === k && options[k] === v));
+/** Every --only option must match; several values of one option are alternatives (a feature: it is chosen). */
+const selected = (options) => [...new Set(only.map(([k]) => k))].every((k) => only.some(([k2, v]) => k2 === k && (Array.isArray(options[k]) ? options[k].includes(v) : options[k] === v)));
 
 let written = 0;
 let failed = 0;
@@ -74,7 +74,7 @@ for (const manifest of manifests) {
   warnings.push(...unplaced.map((u) => `${manifest.name} ${u}`));
   for (const target of targets) {
     if (!selected(target.options)) {
-      if (!target.exists) warnings.push(`${manifest.name} ${variantName(target.group)} has no ${target.spec.file} yet: run pnpm templates:lock --only ${Object.entries(target.group).map(([k, v]) => `${k}=${v}`).join(" --only ")}`);
+      if (!target.exists) warnings.push(`${manifest.name} ${variantName(target.group)} has no ${target.spec.file} yet: run pnpm templates:lock --only ${Object.entries(target.group).map(([k, v]) => `${k}=${flagValue(v)}`).join(" --only ")}`);
       continue;
     }
     const label = `${manifest.name} ${variantName(target.options)}: ${target.spec.run.join(" ")}`;
@@ -83,7 +83,7 @@ for (const manifest of manifests) {
     try {
       // A lock layer declared in the manifest but not created yet: the CLI needs its folder to exist.
       mkdirSync(target.folder, { recursive: true });
-      const flags = Object.entries(target.options).flatMap(([k, v]) => [`--${k}`, v]);
+      const flags = Object.entries(target.options).flatMap(([k, v]) => [`--${k}`, flagValue(v)]);
       execFileSync(process.execPath, [cli, PLACEHOLDER, "--yes", "--no-install", "--no-git", "--templates", templates, "--stack", manifest.name, ...flags], { cwd: work, env, stdio: "pipe" });
       const project = path.join(work, PLACEHOLDER);
       const current = path.join(project, target.spec.file);

@@ -5,7 +5,7 @@ import type { Answers } from "../options/types.js";
 import { checkTemplate, renderTemplate, templateContext, templateScope, type FileMap } from "../render/render.js";
 import { partialScope } from "../render/lint.js";
 import { locateField } from "../templates/json.js";
-import { whenMatches, type Manifest } from "../templates/manifest.js";
+import { brokenRule, flagValue, whenMatches, type Manifest, type OptionValues } from "../templates/manifest.js";
 import { displayPath, layerFolder, loadTemplate, type Template } from "../templates/registry.js";
 import { variantName, variantsOf } from "../templates/variants.js";
 import { relevantOptions } from "../templates/locks.js";
@@ -19,7 +19,7 @@ export interface Finding extends TemplateProblem {
 /** A variant rendered in memory, for the checks that look at generated files. */
 export interface RenderedVariant {
   readonly manifest: Manifest;
-  readonly options: Readonly<Record<string, string>>;
+  readonly options: OptionValues;
   readonly files: FileMap;
 }
 
@@ -29,7 +29,7 @@ type Locate = (field: string) => Omit<TemplateProblem, "message">;
 const SECRETS = { dbPassword: "check-password-0123456789abcdefgh", postgresPassword: "check-superuser-0123456789abcdef" };
 
 /** Answers for a check render: a fixed project, the given options. */
-function checkAnswers(manifest: Manifest, options: Readonly<Record<string, string>>): Answers {
+function checkAnswers(manifest: Manifest, options: OptionValues): Answers {
   return {
     directory: "svc-check", targetDir: "/nonexistent/svc-check", target: { kind: "missing" },
     projectName: "svc-check", pyPackage: "svc_check", title: "Svc Check", stack: manifest.name, options,
@@ -112,6 +112,7 @@ export async function checkStack(root: string, manifest: Manifest, version: stri
   }
 
   findings.push(...layersThatNeverShow(usable, template, rendered, at));
+  findings.push(...ruleProblems(manifest, at));
   findings.push(...missingLocks(manifest, rendered, at, root));
   return { findings: dedupe(findings), rendered };
 }
@@ -152,13 +153,35 @@ function wouldExclude(template: Template, variant: RenderedVariant, i: number, x
   return [...files.keys()].some((p) => p === x || (x.endsWith("/") && p.startsWith(x)));
 }
 
+/** Rules that never apply, a rule that refuses the defaults (--yes), and choices no allowed combination has. */
+function ruleProblems(manifest: Manifest, at: Locate): Finding[] {
+  const findings: Finding[] = [];
+  const every = variantsOf({ ...manifest, rules: [] });
+  for (const [i, rule] of manifest.rules.entries()) {
+    if (!every.some((v) => whenMatches({ when: rule.if }, v))) findings.push({ check: "rule", ...at(`rules[${i}].if`), message: `rule "${rule.name}" never applies: no combination of the options matches its if` });
+  }
+  const defaults = defaultsOf(manifest);
+  const refused = brokenRule(manifest, defaults);
+  if (refused) {
+    findings.push({ check: "rule", ...at(`rules[${manifest.rules.indexOf(refused)}]`), message: `rule "${refused.name}" refuses the defaults (${variantName(defaults)}), so --yes always fails: change the rule or a default` });
+  }
+  const allowed = variantsOf(manifest);
+  for (const [i, option] of manifest.options.entries()) {
+    for (const [j, choice] of option.choices.entries()) {
+      if (allowed.some((v) => whenMatches({ when: { [option.name]: [choice.value] } }, v))) continue;
+      findings.push({ check: "rule", ...at(`options[${i}].choices[${j}]`), message: `no combination the rules allow has ${option.name} ${choice.value}: the rules refuse it everywhere` });
+    }
+  }
+  return findings;
+}
+
 /** Variants that generate without a lock their manifest declares, one finding per lock and relevant options. */
 export function missingLocks(manifest: Manifest, rendered: readonly RenderedVariant[], at: Locate, root: string): Finding[] {
   const findings = new Map<string, Finding>();
   for (const v of rendered) {
     for (const [i, spec] of manifest.lock.entries()) {
       if (!whenMatches(spec, v.options) || v.files.has(spec.file)) continue;
-      const only = relevantOptions(manifest).map((o) => `--only ${o}=${v.options[o]}`).join(" ");
+      const only = relevantOptions(manifest).map((o) => `--only ${o}=${flagValue(v.options[o]!)}`).join(" ");
       const key = `${i} ${only}`;
       if (findings.has(key)) continue;
       findings.set(key, {
@@ -171,7 +194,7 @@ export function missingLocks(manifest: Manifest, rendered: readonly RenderedVari
   return [...findings.values()];
 }
 
-export function defaultsOf(manifest: Manifest): Record<string, string> {
+export function defaultsOf(manifest: Manifest): OptionValues {
   return Object.fromEntries(manifest.options.map((o) => [o.name, o.default]));
 }
 

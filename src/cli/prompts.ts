@@ -1,6 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import { CancelledError } from "../errors.js";
-import type { ConfirmQuestion, Prompter, SelectQuestion, TextQuestion } from "../options/types.js";
+import type { ConfirmQuestion, MultiSelectQuestion, Prompter, SelectQuestion, TextQuestion } from "../options/types.js";
 
 export interface PromptStreams {
   readonly input: Readable;
@@ -38,6 +38,17 @@ export function clackPrompter(streams: PromptStreams): Prompter {
         message: q.message,
         options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
         initialValue: q.initialValue,
+      }));
+    },
+    async multiselect(q: MultiSelectQuestion) {
+      const clack = await load();
+      return settle(clack.multiselect<string>({
+        ...streams,
+        message: q.message,
+        options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
+        initialValues: [...q.initialValues],
+        // Nothing ticked is an answer too: none of the optional parts.
+        required: false,
       }));
     },
     async confirm(q: ConfirmQuestion) {

@@ -15,7 +15,7 @@ import type { Answers, Secrets } from "../options/types.js";
 import { render } from "../render/index.js";
 import type { FileMap } from "../render/files.js";
 import { templatesAt, type Templates } from "../templates/pack.js";
-import type { Manifest } from "../templates/manifest.js";
+import { flagValue, type Manifest } from "../templates/manifest.js";
 import type { FsLike } from "../write/fs.js";
 import { writeProject } from "../write/writer.js";
 import { runSteps, type StepHooks } from "../steps/steps.js";
@@ -163,8 +163,8 @@ function result(answers: Answers, files: FileMap, status: (p: string) => string,
 /** One line per runtime option whose chosen version is not installed here (the summary says so before anything runs). */
 function runtimeWarnings(manifest: Manifest, answers: Answers): string[] {
   return manifest.options
-    .filter((o) => isMissingRuntime(o, answers.options[o.name]!))
-    .map((o) => notInstalledLine(o.runtime!, o.name, answers.options[o.name]!, o.choices.map((c) => c.value)));
+    .filter((o) => isMissingRuntime(o, answers.options[o.name]))
+    .map((o) => notInstalledLine(o.runtime!, o.name, String(answers.options[o.name]), o.choices.map((c) => c.value)));
 }
 
 function indent(text: string): string {
@@ -173,7 +173,7 @@ function indent(text: string): string {
 
 /** "FastAPI (Python), orm sqlalchemy, python 3.13" */
 function describeVariant(title: string, answers: Answers): string {
-  return [title, ...Object.entries(answers.options).map(([k, v]) => `${k} ${v}`)].join(", ");
+  return [title, ...Object.entries(answers.options).map(([k, v]) => `${k} ${flagValue(v)}`)].join(", ");
 }
 
 async function existingFiles(fs: FsLike, answers: Answers, files: FileMap): Promise<Set<string>> {

@@ -10,7 +10,7 @@ import { resolveAnswers } from "../options/resolve.js";
 import type { Answers, Secrets } from "../options/types.js";
 import { renderTemplate, type FileMap } from "../render/render.js";
 import { loadManifests, loadTemplate } from "../templates/registry.js";
-import type { Manifest } from "../templates/manifest.js";
+import { flagValue, type Manifest } from "../templates/manifest.js";
 import { writeProject } from "../write/writer.js";
 import { deleteRef, resolveCommit, stageConflicts, uncommitted, updateRef, workTreeOf, writeBlobs, type Unmerged } from "../git/git.js";
 import { baseFiles, baseRef, commitBase, findBase } from "../update/base.js";
@@ -128,9 +128,13 @@ export async function updateCommand(argv: readonly string[], ctx: CommandContext
 async function updateAnswers(record: GenerationRecord, flags: UpdateFlags, manifest: Manifest, manifests: readonly Manifest[], targetDir: string, ctx: CommandContext): Promise<Answers> {
   const options: Record<string, string | undefined> = {};
   for (const spec of manifest.options) {
-    const recorded = record.options[spec.name];
-    if (recorded !== undefined && flags.options[spec.name] === undefined && !spec.choices.some((c) => c.value === recorded)) {
-      throw new UserError(`the project's ${spec.name} "${recorded}" is no longer offered by the template; choose one with --${spec.name} <${spec.choices.map((c) => c.value).join("|")}>`);
+    const value = record.options[spec.name];
+    // As the command line says it (a list as ci,worker or none), so the resolver checks it as a flag.
+    const recorded = value === undefined ? undefined : flagValue(value);
+    const gone = value === undefined ? [] : (typeof value === "string" ? [value] : value).filter((v) => !spec.choices.some((c) => c.value === v));
+    if (gone.length > 0 && flags.options[spec.name] === undefined) {
+      const choose = spec.multiple ? `--${spec.name} <${spec.choices.map((c) => c.value).join(",")}|none>` : `--${spec.name} <${spec.choices.map((c) => c.value).join("|")}>`;
+      throw new UserError(`the project's ${spec.name} "${gone.join(",")}" is no longer offered by the template; choose ${spec.multiple ? "again" : "one"} with ${choose}`);
     }
     options[spec.name] = recorded;
   }

@@ -1,4 +1,4 @@
-import type { Manifest, OptionSpec } from "../templates/manifest.js";
+import type { Manifest, OptionSpec, OptionValue } from "../templates/manifest.js";
 import { detectedDefault, scanRuntime, type RuntimeKind, type RuntimeScan } from "./runtimes.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -18,7 +18,7 @@ export async function applyDetection(manifests: readonly Manifest[], env: Env): 
 function detectOption(spec: OptionSpec, env: Env, scans: ReadonlyMap<RuntimeKind, RuntimeScan>): OptionSpec {
   if (spec.detect === "package-manager") return { ...spec, default: packageManagerDefault(spec, env) };
   const scan = spec.detect ? scans.get(spec.detect) : undefined;
-  if (!scan) return spec;
+  if (!scan || typeof spec.default !== "string") return spec;
   return { ...spec, default: detectedDefault(scan, spec.choices.map((c) => c.value), spec.default), runtime: scan };
 }
 
@@ -26,14 +26,14 @@ function detectOption(spec: OptionSpec, env: Env, scans: ReadonlyMap<RuntimeKind
  * `npm create`, `pnpm create`, `yarn create`, `bunx`, `npm exec` and `pnpm dlx` set
  * npm_config_user_agent to "<pm>/<version> ..."; that one, when it is among the choices.
  */
-function packageManagerDefault(spec: OptionSpec, env: Env): string {
+function packageManagerDefault(spec: OptionSpec, env: Env): OptionValue {
   const agent = /^(npm|pnpm|yarn|bun)\//.exec(env.npm_config_user_agent ?? "")?.[1];
   return agent && spec.choices.some((c) => c.value === agent) ? agent : spec.default;
 }
 
 /** True when the option is a runtime whose `value` was not found on this machine. */
-export function isMissingRuntime(spec: OptionSpec, value: string): spec is OptionSpec & { runtime: RuntimeScan } {
-  return spec.runtime !== undefined && !spec.runtime.found.has(value);
+export function isMissingRuntime(spec: OptionSpec, value: OptionValue | undefined): spec is OptionSpec & { runtime: RuntimeScan } {
+  return spec.runtime !== undefined && typeof value === "string" && !spec.runtime.found.has(value);
 }
 
 /** " (found here)" after a runtime version that is installed here. */

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { CancelledError, UserError } from "../errors.js";
-import type { Manifest, OptionSpec } from "../templates/manifest.js";
+import { brokenRule, describeWhen, flagValue, isDefaultValue, NO_VALUES, whenMatches, type Manifest, type OptionSpec, type OptionValue } from "../templates/manifest.js";
 import { foundMark } from "./detect.js";
 import { inspectTarget, type TargetState } from "../write/target.js";
 import type { FsLike } from "../write/fs.js";
@@ -103,21 +103,22 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
     const own = chosen.options.map((o) => `--${o.name}`).join(", ") || "none";
     throw new UserError(`--${name} does not apply to --stack ${chosen.name} (it belongs to ${offeredBy.join(", ")}; ${chosen.name} takes ${own})`);
   }
-  const options: Record<string, string> = {};
+  const options: Record<string, OptionValue> = {};
   for (const spec of chosen.options) {
     const given = flags.options[spec.name];
     if (given !== undefined) {
       options[spec.name] = checkChoice(spec, given, chosen, manifests);
     } else if (ask && manifest) {
-      options[spec.name] = await prompter.select({
-        message: spec.message,
-        options: spec.choices.map((c) => ({ value: c.value, label: c.label, hint: [c.value === spec.default ? "default" : (c.hint ?? ""), foundMark(spec, c.value)].filter(Boolean).join(", ") })),
-        initialValue: spec.default,
-      });
+      const choices = spec.choices.map((c) => ({ value: c.value, label: c.label, hint: [isDefaultValue(spec, c.value) ? "default" : (c.hint ?? ""), foundMark(spec, c.value)].filter(Boolean).join(", ") }));
+      options[spec.name] = spec.multiple
+        ? inManifestOrder(spec, await prompter.multiselect({ message: spec.message, options: choices, initialValues: spec.default as readonly string[] }))
+        : await prompter.select({ message: spec.message, options: choices, initialValue: spec.default as string });
     } else if (flags.yes) {
       options[spec.name] = spec.default;
     } else {
-      missing.push(`--${spec.name} <${spec.choices.map((c) => c.value).join("|")}>`);
+      missing.push(spec.multiple
+        ? `--${spec.name} <${spec.choices.map((c) => c.value).join(",")}|${NO_VALUES}>`
+        : `--${spec.name} <${spec.choices.map((c) => c.value).join("|")}>`);
     }
   }
 
@@ -126,6 +127,10 @@ export async function resolveAnswers(flags: Flags, ctx: ResolveContext): Promise
       `cannot ask questions here (${ctx.noPrompts ?? "stdin is not a terminal"}): give ${missing.join(", ")}, or --yes to take the defaults`,
     );
   }
+
+  // Combinations the template does not support, from its rule table.
+  const broken = brokenRule(manifest, options);
+  if (broken) throw new UserError(ruleMessage(manifest, broken, options));
 
   // Database names: flags or derived (the database from the project name, the user from the database), never asked.
   const { targetDir, projectName } = named;
@@ -181,12 +186,37 @@ function projectNameProblem(name: string): string | undefined {
   return `${check.reason}${suggestion ? `; try "${suggestion}"` : ""}`;
 }
 
-function checkChoice(spec: OptionSpec, value: string, manifest: Manifest, all: readonly Manifest[]): string {
-  if (spec.choices.some((c) => c.value === value)) return value;
+function checkChoice(spec: OptionSpec, value: string, manifest: Manifest, all: readonly Manifest[]): OptionValue {
   const allowed = spec.choices.map((c) => c.value).join(", ");
-  const elsewhere = all.find((m) => m !== manifest && m.options.some((o) => o.name === spec.name && o.choices.some((c) => c.value === value)));
-  const note = elsewhere ? ` (it belongs to --stack ${elsewhere.name})` : "";
+  const offered = (v: string) => spec.choices.some((c) => c.value === v);
+  const elsewhere = (v: string) => all.find((m) => m !== manifest && m.options.some((o) => o.name === spec.name && o.choices.some((c) => c.value === v)));
+  if (spec.multiple) {
+    // --features ci,worker (any order, spaces allowed) or --features none.
+    const values = value.split(",").map((v) => v.trim());
+    if (values.length === 1 && values[0] === NO_VALUES) return [];
+    const bad = values.find((v) => !offered(v));
+    if (bad === undefined) return inManifestOrder(spec, values);
+    const other = elsewhere(bad);
+    const shown = bad === "" ? `"${value}" has an empty item` : `"${bad}" is not offered by --stack ${manifest.name}${other ? ` (it belongs to --stack ${other.name})` : ""}`;
+    throw new UserError(`--${spec.name} ${shown}; give ${NO_VALUES}, or any of ${allowed} separated by commas`);
+  }
+  if (offered(value)) return value;
+  const other = elsewhere(value);
+  const note = other ? ` (it belongs to --stack ${other.name})` : "";
   throw new UserError(`--${spec.name} "${value}" is not offered by --stack ${manifest.name}${note}; choose one of: ${allowed}`);
+}
+
+/** The chosen values of a `multiple` option, once each, in the manifest's order (so the same choice renders the same). */
+function inManifestOrder(spec: OptionSpec, values: readonly string[]): string[] {
+  return spec.choices.map((c) => c.value).filter((v) => values.includes(v));
+}
+
+/** One line naming the rule, what it needs and what was given: the options of its `requires` that do not hold. */
+export function ruleMessage(manifest: Manifest, rule: Manifest["rules"][number], options: Readonly<Record<string, OptionValue>>): string {
+  const given = Object.keys(rule.requires)
+    .filter((key) => !whenMatches({ when: { [key]: rule.requires[key]! } }, options))
+    .map((key) => `--${key} ${options[key] === undefined ? "(none)" : flagValue(options[key])}`);
+  return `rule "${rule.name}" of --stack ${manifest.name}: ${rule.message} (${describeWhen(rule.if, manifest)} requires ${describeWhen(rule.requires, manifest)}; got ${given.join(" ")})`;
 }
 
 function checkDb(given: string | undefined, fallback: string, flag: "db-name" | "db-user"): string {

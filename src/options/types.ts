@@ -1,3 +1,4 @@
+import type { OptionValues } from "../templates/manifest.js";
 import type { TargetState } from "../write/target.js";
 
 /** What the command line said, before any defaults: `undefined` means "not given". */
@@ -37,7 +38,8 @@ export interface Answers {
   readonly pyPackage: string;
   readonly title: string;
   readonly stack: string;
-  readonly options: Readonly<Record<string, string>>;
+  /** Template options by name; a `multiple` option's answer is the list of chosen values. */
+  readonly options: OptionValues;
   readonly dbName: string;
   readonly dbUser: string;
   /** Write into a non-empty directory (only the template's own files). */
@@ -59,6 +61,13 @@ export interface SelectQuestion {
   readonly initialValue: string;
 }
 
+/** Any number of the options (none included); starts with `initialValues` ticked. */
+export interface MultiSelectQuestion {
+  readonly message: string;
+  readonly options: readonly { value: string; label: string; hint?: string }[];
+  readonly initialValues: readonly string[];
+}
+
 export interface TextQuestion {
   readonly message: string;
   readonly placeholder: string;
@@ -76,5 +85,6 @@ export interface ConfirmQuestion {
 export interface Prompter {
   text(question: TextQuestion): Promise<string>;
   select(question: SelectQuestion): Promise<string>;
+  multiselect(question: MultiSelectQuestion): Promise<string[]>;
   confirm(question: ConfirmQuestion): Promise<boolean>;
 }

@@ -130,10 +130,21 @@ function recordOfGeneration({ template, answers, generatorVersion }: RenderInput
   };
   return {
     path: ".svc-app.json",
-    content: Buffer.from(`${JSON.stringify(body, null, 2)}\n`, "utf8"),
+    content: Buffer.from(`${formatJson(body)}\n`, "utf8"),
     mode: 0o644,
     source: "(generated)",
   };
+}
+
+/**
+ * JSON as the formatters a project runs write it (Biome's `check` fails on anything else): two
+ * spaces, and a list of strings on one line when the line fits in 80 columns (`"features": ["ci"]`).
+ */
+export function formatJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/^( *)("(?:[^"\\]|\\.)*": )\[\n((?: *"(?:[^"\\]|\\.)*",?\n)+) *\](,?)$/gm, (whole, indent: string, key: string, items: string, comma: string) => {
+    const line = `${indent}${key}[${items.trim().split(/,\n */).join(", ")}]${comma}`;
+    return line.length <= 80 ? line : whole;
+  });
 }
 
 function renameSafe(p: string): string {

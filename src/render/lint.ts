@@ -112,7 +112,7 @@ export function lintTemplate(ast: hbs.AST.Program, file: string, scope: Scope): 
     }
     for (const p of node.params) value(p, ownContext);
     for (const pair of node.hash?.pairs ?? []) value(pair.value, ownContext);
-    if ((name === "eq" || name === "ne") && node.params.length === 2) compareProblem(node.params, ownContext, scope, report);
+    if ((name === "eq" || name === "ne" || name === "includes") && node.params.length === 2) compareProblem(name, node.params, ownContext, scope, report);
   };
 
   const walk = (node: Node | undefined, ownContext: boolean): void => {
@@ -186,21 +186,32 @@ function pathProblem(path: Path, ownContext: boolean, scope: Scope): string | un
   return undefined;
 }
 
-/** `(eq options.orm "tortise")`: the literal must be a choice of the option, and a string. */
-function compareProblem(params: Expr[], ownContext: boolean, scope: Scope, report: (node: Node, message: string) => void): void {
+/**
+ * `(eq options.orm "tortise")`, `(includes options.features "cii")`: the literal must be a choice
+ * of the option, and a string; an option with several values is tested with `includes`, the
+ * others with `eq`/`ne`.
+ */
+function compareProblem(helper: string, params: Expr[], ownContext: boolean, scope: Scope, report: (node: Node, message: string) => void): void {
   const [a, b] = params as [Expr, Expr];
-  const [path, literal] = a.type === "PathExpression" ? [a as Path, b] : [b as Path, a];
+  const [path, literal] = helper === "includes" ? [a as Path, b] : a.type === "PathExpression" ? [a as Path, b] : [b as Path, a];
   if (path.type !== "PathExpression" || !ownContext || path.depth > 0) return;
   const parts = path.data && path.parts[0] === "root" ? path.parts.slice(1) : path.parts;
   if (parts.length !== 2 || parts[0] !== "options") return;
   const option = scope.options.find((o) => o.name === parts[1]);
   if (!option) return; // reported as an unknown name
   const values = option.choices.map((c) => c.value);
+  if (Boolean(option.multiple) !== (helper === "includes")) {
+    const shown = literal.type === "StringLiteral" ? `"${(literal as hbs.AST.StringLiteral).value}"` : "value";
+    report(path, option.multiple
+      ? `options.${option.name} is a list (any of ${values.join(", ")}), never equal to one value: test it with (includes options.${option.name} ${shown})`
+      : `options.${option.name} is one value, not a list: compare it with (eq options.${option.name} ${shown})`);
+    return;
+  }
   if (literal.type === "StringLiteral") {
     const v = (literal as hbs.AST.StringLiteral).value;
     if (!values.includes(v)) {
       const guess = closest(v, values);
-      report(literal, `compares options.${option.name} with "${v}", which is not one of its choices (${values.join(", ")}), so it is never equal${guess ? `; did you mean "${guess}"?` : ""}`);
+      report(literal, `${helper === "includes" ? "looks for" : "compares options." + option.name + " with"} "${v}"${helper === "includes" ? ` in options.${option.name}` : ""}, which is not one of its choices (${values.join(", ")}), so it is never ${helper === "includes" ? "there" : "equal"}${guess ? `; did you mean "${guess}"?` : ""}`);
     }
   } else if (literal.type === "NumberLiteral" || literal.type === "BooleanLiteral") {
     const v = String((literal as hbs.AST.NumberLiteral).value);

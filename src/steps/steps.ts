@@ -80,8 +80,8 @@ export async function installCommands(manifest: Manifest, answers: Answers): Pro
  * Node runs them, so a failed Node install has another cause.
  */
 function missingRuntimeCause(manifest: Manifest, answers: Answers) {
-  const spec = manifest.options.find((o) => o.detect === "python" && isMissingRuntime(o, answers.options[o.name]!));
-  return spec?.runtime && missingRuntime(spec.runtime, spec.name, answers.options[spec.name]!, spec.choices.map((c) => c.value));
+  const spec = manifest.options.find((o) => o.detect === "python" && isMissingRuntime(o, answers.options[o.name]));
+  return spec?.runtime && missingRuntime(spec.runtime, spec.name, String(answers.options[spec.name]), spec.choices.map((c) => c.value));
 }
 
 const install: StepDefinition = {

@@ -1,7 +1,7 @@
 // The template model for maintainer scripts (scripts/lock-templates.mjs): the same loader and
 // `when` matching the CLI uses, built to dist/templates.js.
 export { defaultTemplatesRoot, loadManifests } from "./registry.js";
-export { whenMatches } from "./manifest.js";
+export { flagValue, whenMatches } from "./manifest.js";
 export { planLocks } from "./locks.js";
 export { variantName } from "./variants.js";
 export { writePack } from "./pack-build.js";

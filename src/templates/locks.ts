@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { whenMatches, type Layer, type LockSpec, type Manifest } from "./manifest.js";
+import { flagValue, whenMatches, type Layer, type LockSpec, type Manifest, type OptionValue, type OptionValues } from "./manifest.js";
 import { layerFolder } from "./registry.js";
 import { variantName, variantsOf } from "./variants.js";
 
@@ -8,9 +8,9 @@ import { variantName, variantsOf } from "./variants.js";
 export interface LockTarget {
   readonly spec: LockSpec;
   /** The options to generate the project with: the group's values, the defaults (or --set) for the rest. */
-  readonly options: Readonly<Record<string, string>>;
+  readonly options: OptionValues;
   /** The values that choose this lock, e.g. { orm: "drizzle", pm: "npm" }. */
-  readonly group: Readonly<Record<string, string>>;
+  readonly group: OptionValues;
   /** The layer folder that holds it. */
   readonly folder: string;
   /** File name inside the folder: the lock's name, or `<name>.hbs` when the project name is templated in. */
@@ -19,9 +19,14 @@ export interface LockTarget {
   readonly exists: boolean;
 }
 
-/** Options some layer or lock depends on: the ones that choose which lock a project gets. */
+/**
+ * Options that choose which lock a project gets: those the lock layers (folders named `lock*`)
+ * and the `lock` entries depend on. A template without lock layers yet counts every layer's.
+ * So an option that only adds files (a CI workflow) does not multiply the locks.
+ */
 export function relevantOptions(manifest: Manifest): string[] {
-  const named = new Set([...manifest.layers, ...manifest.lock].flatMap((x) => Object.keys(x.when)));
+  const lockLayers = manifest.layers.filter((l) => l.from && path.posix.basename(l.from.dir).startsWith("lock"));
+  const named = new Set([...(lockLayers.length > 0 ? lockLayers : manifest.layers), ...manifest.lock].flatMap((x) => Object.keys(x.when)));
   return manifest.options.map((o) => o.name).filter((n) => named.has(n));
 }
 
@@ -31,9 +36,9 @@ export function relevantOptions(manifest: Manifest): string[] {
  * last one applying whose folder is named `lock-*`, else the last one applying with a `when`).
  * `unplaced` lists groups with no such layer: the manifest needs a lock layer for them.
  */
-export function planLocks(root: string, manifest: Manifest, overrides: Readonly<Record<string, string>> = {}): { targets: LockTarget[]; unplaced: string[] } {
+export function planLocks(root: string, manifest: Manifest, overrides: Readonly<Record<string, OptionValue>> = {}): { targets: LockTarget[]; unplaced: string[] } {
   const relevant = relevantOptions(manifest);
-  const groups = new Map<string, Record<string, string>>();
+  const groups = new Map<string, OptionValues>();
   for (const v of variantsOf(manifest)) {
     const group = Object.fromEntries(relevant.map((o) => [o, v[o]!]));
     groups.set(variantName(group), group);
@@ -47,13 +52,15 @@ export function planLocks(root: string, manifest: Manifest, overrides: Readonly<
       if (!whenMatches(spec, options)) continue;
       const holder = [...applying].reverse().find((l) => storedName(root, manifest, l, spec) !== undefined);
       if (holder) {
+        // Groups that differ in an option the holder does not test share its lock: made once.
+        if (targets.some((t) => t.exists && t.spec === spec && t.folder === folderOf(root, manifest, holder, spec))) continue;
         targets.push({ spec, options, group, folder: folderOf(root, manifest, holder, spec), stored: storedName(root, manifest, holder, spec)!, exists: true });
         continue;
       }
       const named = [...applying].reverse();
       const home = named.find((l) => l.from!.dir.startsWith("lock")) ?? named.find((l) => Object.keys(l.when).length > 0);
       if (!home) {
-        unplaced.push(`${variantName(group)}: no layer applies only to it; add { "source": "lock-${Object.values(group).join("-")}", "when": ${JSON.stringify(group)} } to layers`);
+        unplaced.push(`${variantName(group)}: no layer applies only to it; add { "source": "lock-${Object.values(group).map(flagValue).join("-")}", "when": ${JSON.stringify(group)} } to layers`);
         continue;
       }
       // Store it the way the other variants' copies of this lock are stored (with .hbs when they template the name).

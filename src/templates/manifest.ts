@@ -1,6 +1,9 @@
 import { TemplateError } from "../errors.js";
 import type { RuntimeScan } from "../options/runtimes.js";
+import { NO_VALUES } from "./conditions.js";
 import { locateField } from "./json.js";
+
+export { brokenRule, describeWhen, flagValue, isDefaultValue, NO_VALUES, whenMatches } from "./conditions.js";
 
 /** One choice of an option, as the manifest declares it. */
 export interface Choice {
@@ -9,13 +12,27 @@ export interface Choice {
   readonly hint?: string;
 }
 
+/**
+ * An answer to one option: one of its choices, or for a `multiple` option the chosen values in
+ * the manifest's order (possibly none).
+ */
+export type OptionValue = string | readonly string[];
+/** The answers to a template's options, by option name. */
+export type OptionValues = Readonly<Record<string, OptionValue>>;
+
 /** An option of a template: one flag, one prompt, one variable `options.<name>`. */
 export interface OptionSpec {
   readonly name: string;
   readonly message: string;
   readonly description: string;
-  readonly default: string;
+  /** A choice value; for a `multiple` option a list of them (possibly empty). */
+  readonly default: OptionValue;
   readonly choices: readonly Choice[];
+  /**
+   * Any number of the choices may be taken at once (a multi-select prompt, `--<name> a,b` or
+   * `--<name> none`); templates test membership: `(includes options.<name> "a")`, `when: { "<name>": "a" }`.
+   */
+  readonly multiple?: boolean;
   /**
    * "package-manager": the default is the one that started the CLI (npm create, pnpm create, ...).
    * "python" / "node": the values are runtime versions; the default is one installed here.
@@ -37,10 +54,25 @@ export interface Layer {
   readonly from: { readonly kind: "template" | "shared"; readonly dir: string } | null;
   /** Folder inside the project the files land in ("" = project root). */
   readonly target: string;
-  /** option name -> accepted values; every entry must match. */
-  readonly when: Readonly<Record<string, readonly string[]>>;
+  /** option name -> accepted values (`!x`: not x); every entry must match, see whenMatches. */
+  readonly when: When;
   /** Project paths (as written: `alembic.ini`, `app/db/migrations/`) removed when this layer applies; a trailing `/` means the folder. */
   readonly exclude: readonly string[];
+}
+
+/** option name -> the values a condition accepts; a value written `!x` refuses x (see whenMatches). */
+export type When = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * A combination the template does not support, as data: answers that match `if` must also match
+ * `requires`, or resolving them fails with `message`, naming the rule.
+ */
+export interface Rule {
+  readonly name: string;
+  readonly if: When;
+  readonly requires: When;
+  /** Why, in a few words: "the worker needs Redis in Compose". */
+  readonly message: string;
 }
 
 export interface Manifest {
@@ -62,6 +94,8 @@ export interface Manifest {
   readonly keep: readonly string[];
   /** The commands the e2e tier runs in a generated project of each variant, by step. */
   readonly verify: readonly VerifyCommand[];
+  /** Combinations the template does not support, checked when the answers are resolved. */
+  readonly rules: readonly Rule[];
   /** From the templates pack: its Handlebars texts (install commands, explanations) precompiled, by text. */
   readonly precompiled?: Readonly<Record<string, string>>;
 }
@@ -72,12 +106,12 @@ export const VERIFY_STEPS = ["migrate", "migrate-down", "lint", "test"] as const
 export interface VerifyCommand {
   readonly step: (typeof VERIFY_STEPS)[number];
   readonly run: readonly string[];
-  readonly when: Readonly<Record<string, readonly string[]>>;
+  readonly when: When;
 }
 
 export interface InstallCommand {
   readonly run: readonly string[];
-  readonly when: Readonly<Record<string, readonly string[]>>;
+  readonly when: When;
   /** How to get the program when it is missing ("npm install --global pnpm@10"), shown in that case. */
   readonly get?: string;
   /**
@@ -108,7 +142,7 @@ export interface NextSpec {
 export interface LockSpec {
   readonly file: string;
   readonly run: readonly string[];
-  readonly when: Readonly<Record<string, readonly string[]>>;
+  readonly when: When;
 }
 
 /**
@@ -163,7 +197,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
   };
 
   const root = obj(raw, "(root)");
-  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock", "keep", "verify"]);
+  const known = new Set(["$schema", "name", "title", "description", "order", "options", "layers", "next", "install", "health", "lock", "keep", "verify", "rules"]);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, "is not a known field");
 
   const name = str(root.name, "name");
@@ -190,12 +224,26 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
     const values = choices.map((c) => c.value);
     const dup = values.find((v, k) => values.indexOf(v) !== k);
     if (dup) fail(`${field}.choices`, `offers "${dup}" twice`);
-    const dflt = str(o.default, `${field}.default`);
-    if (!values.includes(dflt)) fail(`${field}.default`, `"${dflt}" is not one of its choices (${values.join(", ")})`);
+    if (o.multiple !== undefined && typeof o.multiple !== "boolean") fail(`${field}.multiple`, "must be true or false");
+    const multiple = o.multiple === true;
+    let dflt: OptionValue;
+    if (multiple) {
+      // "none" is how a command line says "no value at all" (--features none).
+      if (values.includes(NO_VALUES)) fail(`${field}.choices`, `cannot offer "${NO_VALUES}": on the command line --${optName} ${NO_VALUES} means no value at all`);
+      if (o.detect !== undefined) fail(`${field}.detect`, "cannot be used with multiple");
+      const given = arr(o.default ?? [], `${field}.default`).map((v, j) => str(v, `${field}.default[${j}]`));
+      const unknown = given.find((v) => !values.includes(v));
+      if (unknown !== undefined) fail(`${field}.default`, `"${unknown}" is not one of its choices (${values.join(", ")})`);
+      dflt = values.filter((v) => given.includes(v));
+    } else {
+      dflt = str(o.default, `${field}.default`);
+      if (!values.includes(dflt)) fail(`${field}.default`, `"${dflt}" is not one of its choices (${values.join(", ")})`);
+    }
     const message = str(o.message, `${field}.message`);
     if (o.detect !== undefined && !DETECT_KINDS.includes(o.detect as DetectKind)) fail(`${field}.detect`, `can only be ${DETECT_KINDS.map((k) => `"${k}"`).join(", ")}`);
     return {
       name: optName, message, description: str(o.description ?? message, `${field}.description`), default: dflt, choices,
+      ...(multiple ? { multiple } : {}),
       ...(o.detect ? { detect: o.detect as DetectKind } : {}),
     };
   });
@@ -203,7 +251,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
   const dupOption = optionNames.find((v, k) => optionNames.indexOf(v) !== k);
   if (dupOption) fail("options", `declare "${dupOption}" twice`);
 
-  /** `when`: option name -> one value or a list, each a declared choice. */
+  /** `when`: option name -> one value or a list, each a declared choice, or `!` and a choice (not that value). */
   const parseWhen = (raw: unknown, field: string): Record<string, readonly string[]> => {
     const when: Record<string, readonly string[]> = {};
     for (const [key, rawValue] of Object.entries(obj(raw ?? {}, field))) {
@@ -211,8 +259,8 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
       if (!spec) fail(`${field}.${key}`, `is not a declared option (${optionNames.join(", ") || "none"})`);
       const accepted = Array.isArray(rawValue) ? rawValue : [rawValue];
       for (const v of accepted) {
-        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v)) {
-          fail(`${field}.${key}`, `"${String(v)}" is not a choice of option ${key}`);
+        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v.replace(/^!/, ""))) {
+          fail(`${field}.${key}`, `"${String(v)}" is not a choice of option ${key}${typeof v === "string" && v.startsWith("!") ? ` after "!"` : ""}`);
         }
       }
       when[key] = accepted as string[];
@@ -295,6 +343,21 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
     if (run.length === 0) fail(`${field}.run`, "must name a program");
     return { step, run, when: parseWhen(v.when, `${field}.when`) };
   });
+  const rules = arr(root.rules ?? [], "rules").map((rawRule, i): Rule => {
+    const field = `rules[${i}]`;
+    const r = obj(rawRule, field);
+    for (const key of Object.keys(r)) if (!["name", "if", "requires", "message"].includes(key)) fail(`${field}.${key}`, "is not a known field");
+    const ruleName = str(r.name, `${field}.name`);
+    if (!NAME_RE.test(ruleName)) fail(`${field}.name`, `must match ${NAME_RE} (got "${ruleName}")`);
+    const condition = parseWhen(r.if, `${field}.if`);
+    const requires = parseWhen(r.requires, `${field}.requires`);
+    if (Object.keys(condition).length === 0) fail(`${field}.if`, "must name at least one option");
+    if (Object.keys(requires).length === 0) fail(`${field}.requires`, "must name at least one option");
+    return { name: ruleName, if: condition, requires, message: str(r.message, `${field}.message`) };
+  });
+  const ruleNames = rules.map((r) => r.name);
+  const dupRule = ruleNames.find((v, k) => ruleNames.indexOf(v) !== k);
+  if (dupRule) fail("rules", `name "${dupRule}" twice`);
 
   return Object.freeze({
     name,
@@ -313,10 +376,6 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
     lock,
     keep: arr(root.keep ?? [], "keep").map((v, i) => relPath(v, `keep[${i}]`, false)),
     verify,
+    rules,
   });
-}
-
-/** True when every `when` entry (of a layer, an install command, a lock spec) accepts the answer for its option. */
-export function whenMatches(item: { readonly when: Layer["when"] }, options: Readonly<Record<string, string>>): boolean {
-  return Object.entries(item.when).every(([key, accepted]) => accepted.includes(options[key] ?? ""));
 }

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TemplateError } from "../errors.js";
-import { whenMatches, type Manifest } from "./manifest.js";
+import { whenMatches, type Manifest, type OptionValues } from "./manifest.js";
 import { defaultTemplatesRoot, displayPath, layerFolder, loadManifests, loadTemplate, manifestFromText, sortManifests, type LoadedLayer, type Partial, type SourceFile, type Template } from "./registry.js";
 
 /**
@@ -38,7 +38,7 @@ export function defaultPackFile(): string {
 /** How a command reads the templates at a root. */
 export interface Templates {
   loadManifests(): Promise<Manifest[]>;
-  loadTemplate(manifest: Manifest, options: Readonly<Record<string, string>>): Promise<Template>;
+  loadTemplate(manifest: Manifest, options: OptionValues): Promise<Template>;
 }
 
 /**

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TemplateError, UserError } from "../errors.js";
 import { parseJsonText } from "./json.js";
-import { whenMatches, parseManifest, type Layer, type Manifest } from "./manifest.js";
+import { whenMatches, parseManifest, type Layer, type Manifest, type OptionValues } from "./manifest.js";
 
 /** A file of a layer or a partial, read once from disk. */
 export interface SourceFile {
@@ -101,7 +101,7 @@ export function sortManifests(manifests: Manifest[]): Manifest[] {
  * Loads the files of the template's layers and the partials it may use. Given the answers'
  * options, only the layers that apply are read (a Fastify project needs one of six lock files).
  */
-export async function loadTemplate(root: string, manifest: Manifest, options?: Readonly<Record<string, string>>): Promise<Template> {
+export async function loadTemplate(root: string, manifest: Manifest, options?: OptionValues): Promise<Template> {
   const dir = path.join(root, manifest.name);
   const layers: LoadedLayer[] = [];
   for (const layer of manifest.layers) {

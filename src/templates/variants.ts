@@ -1,31 +1,90 @@
-import type { Manifest } from "./manifest.js";
+import { brokenRule, flagValue, whenMatches, type Manifest, type OptionSpec, type OptionValue, type OptionValues } from "./manifest.js";
 
-/** Every combination of a stack's options, from its manifest: the test matrix is data too. */
-export function variantsOf(manifest: Manifest): Record<string, string>[] {
-  return manifest.options.reduce<Record<string, string>[]>(
-    (acc, option) => acc.flatMap((partial) => option.choices.map((c) => ({ ...partial, [option.name]: c.value }))),
-    [{}],
-  );
+/**
+ * Every valid combination of a stack's options, from its manifest: the test matrix is data too.
+ * A `multiple` option contributes every subset of its choices (none included); combinations a
+ * rule of the manifest refuses are left out.
+ */
+export function variantsOf(manifest: Manifest): OptionValues[] {
+  return manifest.options
+    .reduce<OptionValues[]>((acc, option) => acc.flatMap((partial) => valuesOf(option).map((v) => ({ ...partial, [option.name]: v }))), [{}])
+    .filter((v) => !brokenRule(manifest, v));
+}
+
+/** The answers an option can take: each choice, or for a `multiple` option each subset in manifest order. */
+export function valuesOf(option: OptionSpec): OptionValue[] {
+  const values = option.choices.map((c) => c.value);
+  if (!option.multiple) return values;
+  return Array.from({ length: 2 ** values.length }, (_, mask) => values.filter((_, i) => mask & (1 << i)));
 }
 
 /**
  * A small set of variants in which every value of every option appears at least once: the
- * defaults, then each other value with the defaults for the rest. `pinned` options keep one value
- * (a runtime the machine has). This is what the e2e tier runs, so a new value is run end to end.
+ * defaults, then each other value with the defaults for the rest; a `multiple` option adds each
+ * value alone and all of them together. `pinned` options keep one value (a runtime the machine
+ * has). A variant a rule refuses is given what the rule requires (the next tier must still run
+ * the value it was made for). This is what the e2e tier runs, so a new value is run end to end.
  */
-export function coveringVariants(manifest: Manifest, pinned: Readonly<Record<string, string>> = {}): Record<string, string>[] {
-  const defaults = Object.fromEntries(manifest.options.map((o) => [o.name, pinned[o.name] ?? o.default]));
-  const variants = [defaults];
+export function coveringVariants(manifest: Manifest, pinned: Readonly<Record<string, string>> = {}): OptionValues[] {
+  const defaults: OptionValues = Object.fromEntries(manifest.options.map((o) => [o.name, pinned[o.name] ?? o.default]));
+  const candidates: OptionValues[] = [defaults];
   for (const option of manifest.options) {
     if (option.name in pinned) continue;
-    for (const choice of option.choices) {
-      if (choice.value !== defaults[option.name]) variants.push({ ...defaults, [option.name]: choice.value });
+    const values = option.choices.map((c) => c.value);
+    const others: OptionValue[] = option.multiple
+      ? [...values.map((v) => [v]), ...(values.length > 1 ? [values] : [])]
+      : values;
+    for (const value of others) {
+      if (flagValue(value) !== flagValue(defaults[option.name]!)) candidates.push({ ...defaults, [option.name]: value });
     }
   }
-  return variants;
+  const seen = new Set<string>();
+  return candidates.map((v) => satisfyRules(manifest, v)).filter((v): v is OptionValues => {
+    if (!v || seen.has(variantName(v))) return false;
+    seen.add(variantName(v));
+    return true;
+  });
 }
 
-/** "orm=sqlmodel python=3.13" */
-export function variantName(options: Readonly<Record<string, string>>): string {
-  return Object.entries(options).map(([k, v]) => `${k}=${v}`).join(" ");
+/** The variant changed as little as the rules require, or undefined when they cannot all hold. */
+function satisfyRules(manifest: Manifest, variant: OptionValues): OptionValues | undefined {
+  let v = variant;
+  for (let round = 0; round <= manifest.rules.length; round++) {
+    const rule = brokenRule(manifest, v);
+    if (!rule) return v;
+    const fixed: Record<string, OptionValue> = { ...v };
+    for (const [key, accepted] of Object.entries(rule.requires)) {
+      const option = manifest.options.find((o) => o.name === key)!;
+      if (whenMatches({ when: { [key]: accepted } }, fixed)) continue;
+      const plain = accepted.filter((a) => !a.startsWith("!"));
+      const refused = accepted.filter((a) => a.startsWith("!")).map((a) => a.slice(1));
+      const current = fixed[key]!;
+      if (option.multiple) {
+        const kept = (current as readonly string[]).filter((x) => !refused.includes(x));
+        // The first value it requires, unless one of them is chosen already.
+        const added = kept.some((x) => plain.includes(x)) ? [] : plain.slice(0, 1);
+        fixed[key] = option.choices.map((c) => c.value).filter((x) => kept.includes(x) || added.includes(x));
+      } else {
+        fixed[key] = plain[0] ?? option.choices.map((c) => c.value).find((x) => !refused.includes(x)) ?? current;
+      }
+    }
+    v = fixed;
+  }
+  return brokenRule(manifest, v) ? undefined : v;
+}
+
+/**
+ * What the static suites generate through the CLI: every combination of the options that take one
+ * value (with `multiple` options at their default), then the covering variants. Every combination,
+ * `multiple` options included, is rendered in memory by `templates check` (variantsOf).
+ */
+export function cliVariants(manifest: Manifest): OptionValues[] {
+  const product = variantsOf(manifest).filter((v) => manifest.options.every((o) => !o.multiple || flagValue(v[o.name]!) === flagValue(o.default)));
+  const names = new Set(product.map(variantName));
+  return [...product, ...coveringVariants(manifest).filter((v) => !names.has(variantName(v)))];
+}
+
+/** "orm=sqlmodel python=3.13 features=ci,worker" */
+export function variantName(options: OptionValues): string {
+  return Object.entries(options).map(([k, v]) => `${k}=${flagValue(v)}`).join(" ");
 }

@@ -1,5 +1,6 @@
 import type { FileMap } from "../render/render.js";
 import type { Answers } from "../options/types.js";
+import { flagValue } from "../templates/manifest.js";
 import { commitFiles, git, readTree, resolveCommit, updateRef, workTreeOf, type GitFile } from "../git/git.js";
 
 /**
@@ -26,7 +27,7 @@ export function baseFiles(files: FileMap): Map<string, GitFile> {
 
 /** The base commit's message: what was rendered, by which version. */
 export function baseMessage(answers: Answers, version: string): string {
-  return `create-svc-app base: ${[answers.stack, ...Object.entries(answers.options).map(([k, v]) => `${k}=${v}`)].join(" ")} (create-svc-app ${version})`;
+  return `create-svc-app base: ${[answers.stack, ...Object.entries(answers.options).map(([k, v]) => `${k}=${flagValue(v)}`)].join(" ")} (create-svc-app ${version})`;
 }
 
 /** Creates the base commit of the files a render produced (objects only; no ref moves). */

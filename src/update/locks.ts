@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CancelledError } from "../errors.js";
-import { whenMatches, type Manifest } from "../templates/manifest.js";
+import { whenMatches, type Manifest, type OptionValues } from "../templates/manifest.js";
 import { quote, runCommand } from "../steps/runner.js";
 import type { PlannedFile, Version } from "./plan.js";
 
@@ -16,7 +16,7 @@ export interface LockOutcome {
 }
 
 /** The project's lock files: the manifest's `lock` entries that apply to the answers. */
-export function lockFilesOf(manifest: Manifest, options: Readonly<Record<string, string>>) {
+export function lockFilesOf(manifest: Manifest, options: OptionValues) {
   return manifest.lock.filter((spec) => whenMatches(spec, options));
 }
 
@@ -29,7 +29,7 @@ export function lockFilesOf(manifest: Manifest, options: Readonly<Record<string,
 export async function regenerateLocks(
   plan: readonly PlannedFile[],
   manifest: Manifest,
-  options: Readonly<Record<string, string>>,
+  options: OptionValues,
   targetDir: string,
   signal: AbortSignal,
 ): Promise<LockOutcome[]> {

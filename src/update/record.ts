@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import type { FileMap } from "../render/render.js";
+import type { OptionValue, OptionValues } from "../templates/manifest.js";
 
 export const RECORD_FILE = ".svc-app.json";
 
@@ -12,8 +13,8 @@ export interface GenerationRecord {
   readonly name: string;
   readonly dbName: string;
   readonly dbUser: string;
-  /** Template options by name (orm, python, ...). */
-  readonly options: Readonly<Record<string, string>>;
+  /** Template options by name (orm, python, ...); a `multiple` option's is a list. */
+  readonly options: OptionValues;
 }
 
 /** Reads the project's `.svc-app.json`; a project without one (or with a broken one) is refused. */
@@ -36,8 +37,12 @@ export async function readRecord(targetDir: string, shown: string): Promise<Gene
     return v;
   };
   const { name, stack, "db-name": dbName, "db-user": dbUser, ...rest } = answers;
-  const options: Record<string, string> = {};
-  for (const [key, value] of Object.entries(rest)) options[key] = str(value, `answers.${key}`);
+  const options: Record<string, OptionValue> = {};
+  for (const [key, value] of Object.entries(rest)) {
+    // A list is the answer to an option that takes several values (features); it may be empty.
+    const list = Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
+    options[key] = list ? (value as string[]) : str(value, `answers.${key}`);
+  }
   return {
     generatorVersion: typeof raw.generator?.version === "string" ? raw.generator.version : "unknown",
     stack: str(raw.template ?? stack, "template"),

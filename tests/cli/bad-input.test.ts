@@ -20,6 +20,10 @@ const cases: [string, string[], RegExp][] = [
   ["Python version for the Node stack", ["my-api", "--yes", "--stack", "fastify", "--python", "3.13"], /--python does not apply to --stack fastify/],
   ["unmaintained Node version", ["my-api", "--yes", "--stack", "fastify", "--node", "20"], new RegExp(`--node "20" is not offered by --stack fastify; choose one of: ${re(choiceList("fastify", "node"))}`)],
   ["unsupported package manager", ["my-api", "--yes", "--stack", "fastify", "--pm", "yarn"], new RegExp(`--pm "yarn" is not offered by --stack fastify; choose one of: ${re(choiceList("fastify", "pm"))}`)],
+  ["unknown feature", ["my-api", "--yes", "--features", "kafka"], new RegExp(`^error: --features "kafka" is not offered by --stack fastapi; give none, or any of ${re(choiceList("fastapi", "features"))} separated by commas$`)],
+  ["an unknown feature among known ones", ["my-api", "--yes", "--features", "ci,kafka"], /^error: --features "kafka" is not offered by --stack fastapi; give none, or any of/],
+  ["an empty feature in the list", ["my-api", "--yes", "--features", "ci,"], /^error: --features "ci," has an empty item; give none, or any of/],
+  ["none with a feature", ["my-api", "--yes", "--features", "none,ci"], /^error: --features "none" is not offered by --stack fastapi; give none, or any of/],
   ["unsupported Python", ["my-api", "--yes", "--python", "3.9"], new RegExp(`--python "3.9" is not offered by --stack fastapi; choose one of: ${PYTHONS}`)],
   ["flag without its value", ["my-api", "--yes", "--orm"], /option '--orm <value>' argument missing/],
   ["capitals and space in the name", ["My API", "--yes"], /invalid project name "My API": it has capital letters.*; try "my-api"/],
@@ -62,7 +66,7 @@ const cases: [string, string[], RegExp][] = [
   ["unwritable place (procfs)", ["/proc/my-api", "--yes", "--no-git", "--no-install"], /cannot write \/proc\/my-api: cannot create folders there/],
   ["unwritable place (sysfs)", ["/sys/my-api", "--yes", "--no-git", "--no-install"], /cannot write \/sys\/my-api: permission denied/],
   ["the parent directory", ["..", "--yes"], /^error: \.\. is not empty \(\d+ entries\); pass --force/],
-  ["no answers and no terminal", ["my-api"], new RegExp(`cannot ask questions here \\(CI is set\\): give --stack <${re(manifests.map((m) => m.name).join("|"))}>, ${manifestNamed("fastapi").options.map((o) => `--${o.name} <${re(choiceList("fastapi", o.name, "|"))}>`).join(", ")}, or --yes`)],
+  ["no answers and no terminal", ["my-api"], new RegExp(`cannot ask questions here \\(CI is set\\): give --stack <${re(manifests.map((m) => m.name).join("|"))}>, ${manifestNamed("fastapi").options.map((o) => `--${o.name} <${re(o.multiple ? `${choiceList("fastapi", o.name, ",")}|none` : choiceList("fastapi", o.name, "|"))}>`).join(", ")}, or --yes`)],
 ];
 
 describe("bad input: exit code 2, one line naming the value and what is allowed, nothing written", () => {

@@ -6,7 +6,7 @@ import { declaredLocks, expectedTree } from "../helpers/expected.js";
 import { pythonCompileErrors } from "../helpers/static.js";
 import { generatedSecrets } from "../helpers/secrets.js";
 import { commonProjectChecks } from "./static-suite.js";
-import { manifestOf, optionFlags, variantName, variantsOf } from "./variants.js";
+import { cliVariants, manifestOf, optionFlags, variantName } from "./variants.js";
 
 const manifest = await manifestOf("fastapi");
 
@@ -15,7 +15,9 @@ const PACKAGE_MANAGERS: Record<string, { devSection: string; devEntry: RegExp; i
   poetry: { devSection: "[tool.poetry.group.dev.dependencies]", devEntry: /^embedded-postgres = /m, imageInstall: /^RUN poetry install [^\n]*--only main/m, lock: "poetry.lock" },
   uv: { devSection: "[dependency-groups]", devEntry: /^ {4}"embedded-postgres>=/m, imageInstall: /^RUN uv sync --locked --no-dev/m, lock: "uv.lock" },
 };
-const variants = variantsOf(manifest);
+// Every combination of the options with one value, plus each feature (multiple options) alone and
+// all together; every combination with features too is rendered in memory (combinations.test.ts).
+const variants = cliVariants(manifest);
 
 describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (_name, options) => {
   let dir: string;
@@ -43,11 +45,11 @@ describe.each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (
     expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toContain(`FROM python:${options.python}-slim`);
     const pyproject = readFileSync(path.join(dir, "pyproject.toml"), "utf8");
     expect(pyproject).toMatch(/requires-python = ">=3\.11/);
-    expect(pyproject).toContain(`target-version = "py${options.python!.replace(".", "")}"`);
+    expect(pyproject).toContain(`target-version = "py${String(options.python).replace(".", "")}"`);
   });
 
   it("keeps the embedded Postgres to development: a dev dependency the image does not install, its data ignored by git and Docker", () => {
-    const pm = PACKAGE_MANAGERS[options.pm ?? "poetry"]!;
+    const pm = PACKAGE_MANAGERS[String(options.pm ?? "poetry")]!;
     const pyproject = readFileSync(path.join(dir, "pyproject.toml"), "utf8");
     expect(pyproject).toContain(pm.devSection);
     const devGroup = pyproject.slice(pyproject.indexOf(pm.devSection));

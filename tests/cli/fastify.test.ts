@@ -4,11 +4,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { listTree, runCli, tempDir } from "../helpers/cli.js";
 import { declaredLocks, expectedTree, installLines } from "../helpers/expected.js";
 import { commonProjectChecks } from "./static-suite.js";
-import { manifestOf, optionFlags, variantName, variantsOf } from "./variants.js";
+import { cliVariants, manifestOf, optionFlags, variantName } from "./variants.js";
 
 const manifest = await manifestOf("fastify");
 
-describe.each(variantsOf(manifest).map((o) => [variantName(o), o] as const))("fastify %s", (_name, options) => {
+// Every combination of the options with one value, plus each feature alone and all together (see fastapi.test.ts).
+describe.each(cliVariants(manifest).map((o) => [variantName(o), o] as const))("fastify %s", (_name, options) => {
   let dir: string;
   let json: { files: { path: string; status: string }[]; answers: Record<string, unknown>; next: { paths: { database: string; commands: string[] }[] } };
 

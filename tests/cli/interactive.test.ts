@@ -5,6 +5,7 @@ import { cliPath, snapshotDir, tempDir } from "../helpers/cli.js";
 import { standinBin } from "../helpers/standins.js";
 import { TerminalSession } from "../helpers/tmux.js";
 import { answerOptionPrompts, declaredLocks, installLines, manifestNamed, re } from "../helpers/expected.js";
+import { flagValue } from "../../src/templates/manifest.js";
 import { fakeMachine } from "../helpers/machine.js";
 
 let session: TerminalSession | undefined;
@@ -71,7 +72,7 @@ describe("runtime versions found on the machine", () => {
     const machine = fakeMachine([".pyenv/versions/3.11.9", ".pyenv/versions/3.12.4"]);
     // PATH in the command itself: tmux's shell puts the machine's own PATH back in front.
     // Every other option given (its default), so that Python is the one question asked.
-    const others = manifestNamed("fastapi").options.filter((o) => o.name !== "python").map((o) => `--${o.name} ${o.default}`).join(" ");
+    const others = manifestNamed("fastapi").options.filter((o) => o.name !== "python").map((o) => `--${o.name} ${flagValue(o.default)}`).join(" ");
     session = await TerminalSession.start(`PATH=${machine.PATH} ${process.execPath} ${cliPath} py-api --stack fastapi ${others} --no-install --no-git --no-boot`, cwd, machine);
     await session.waitFor(/Which Python version\?[\s\S]*Python 3\.12 \(default, found here\)/);
     await session.keys(["Down"]);

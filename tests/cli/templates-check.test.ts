@@ -2,7 +2,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli, tempDir, templatesRoot } from "../helpers/cli.js";
-import { choiceList, manifestNamed } from "../helpers/expected.js";
+import { choiceList, manifestNamed, manifests } from "../helpers/expected.js";
+import { variantsOf } from "../../src/templates/variants.js";
 
 const CI = Boolean(process.env.CI) && !["0", "false"].includes(String(process.env.CI).toLowerCase());
 
@@ -68,7 +69,8 @@ describe("create-svc-app templates check", () => {
     expect(report.findings, r.stdout).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(report).toMatchObject({ ok: true, templates: expect.arrayContaining(["fastapi", "fastify"]) });
-    expect(report.variants).toBeGreaterThanOrEqual(26);
+    // Every combination: each subset of the features too (tests/cli/combinations.test.ts checks the count).
+    expect(report.variants).toBe(manifests.reduce((n, m) => n + variantsOf(m).length, 0));
     if (!CI) return;
     expect(report.skipped, "CI has every tool the checks use").toEqual([]);
   });
@@ -115,6 +117,8 @@ describe("create-svc-app templates check", () => {
     const biomeText = `${readFileSync(biome, "utf8").trimEnd().replace(/\}$/, "").trimEnd()},\n}\n`;
     writeFileSync(biome, biomeText);
     append(root, "fastify/base/docker-compose.yml.hbs", "\nvolumez:\n  data: {}\n", "volumez");
+    const workflow = path.join(root, "fastify/feature-ci/.github/workflows/ci.yml.hbs");
+    writeFileSync(workflow, readFileSync(workflow, "utf8").replace("node-version-file: .nvmrc", "node-versoin-file: .nvmrc"));
     const dockerfile = path.join(root, "fastify/base/Dockerfile.hbs");
     writeFileSync(dockerfile, readFileSync(dockerfile, "utf8").replace("COPY src ./src", "COPY src ./src\nCOPY missing.txt ./"));
 
@@ -131,6 +135,7 @@ describe("create-svc-app templates check", () => {
     expect(out, r.stdout).toContain(`${biome}:${biomeText.trimEnd().split("\n").length}:1: not valid JSON: Expected double-quoted property name [json]`);
     expect(out.find((l) => l.includes("[compose]"))).toMatch(/docker-compose\.yml\.hbs: in the generated docker-compose\.yml \(\S+=\S+( \S+=\S+)*(, and \d+ more)?\): not valid against the Compose schema: \/ must NOT have additional properties/);
     expect(out.find((l) => l.includes("COPY missing.txt"))).toMatch(/Dockerfile\.hbs: in the generated Dockerfile:\d+ \(.*\): COPY missing\.txt: no such file in the generated project \[dockerfile\]/);
+    expect(out.find((l) => l.includes("[workflow]"))).toMatch(/ci\.yml\.hbs: in the generated \.github\/workflows\/ci\.yml:\d+:\d+ \(.*features=ci.*\): input "node-versoin-file" is not defined in action "actions\/setup-node@v4".* \[actionlint action\] \[workflow\]$/);
     for (const lock of ["lock-npm-drizzle/package-lock.json.hbs", "lock-pnpm-kysely/pnpm-lock.yaml"]) {
       expect(out.find((l) => l.startsWith(`${root}/fastify/${lock}`)), lock).toMatch(/dependencies differ from package\.json: run pnpm templates:lock --only orm=\w+( --only \S+)* \[lock\]$/);
     }

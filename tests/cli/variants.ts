@@ -4,7 +4,8 @@ import { templatesRoot } from "../helpers/cli.js";
 
 export { templatesRoot };
 
-export { variantName, variantsOf } from "../../src/templates/variants.js";
+export { cliVariants, variantName, variantsOf } from "../../src/templates/variants.js";
+import { flagValue, type OptionValues } from "../../src/templates/manifest.js";
 
 export async function manifestOf(stack: string): Promise<Manifest> {
   const m = (await loadManifests(templatesRoot)).find((x) => x.name === stack);
@@ -12,6 +13,7 @@ export async function manifestOf(stack: string): Promise<Manifest> {
   return m;
 }
 
-export function optionFlags(options: Record<string, string>): string[] {
-  return Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]);
+/** The flags that give these answers: `--orm sqlmodel --features ci,worker` (none: `--features none`). */
+export function optionFlags(options: OptionValues): string[] {
+  return Object.entries(options).flatMap(([k, v]) => [`--${k}`, flagValue(v)]);
 }

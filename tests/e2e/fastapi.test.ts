@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { manifestNamed, verifyCommands } from "../helpers/expected.js";
 import { relevantOptions } from "../../src/templates/locks.js";
+import { flagValue } from "../../src/templates/manifest.js";
 import { coveringVariants, variantName, variantsOf } from "../../src/templates/variants.js";
+import { optionFlags } from "../cli/variants.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { contractSteps, ServiceUnderTest } from "./abuse.js";
@@ -44,7 +46,7 @@ afterAll(() => passwordServer?.stop());
 const manifest = manifestNamed("fastapi");
 const covering = coveringVariants(manifest, { python: machinePython });
 const lockChoosing = relevantOptions(manifest);
-const eachLock = variantsOf(manifest).filter((v) => Object.entries(v).every(([k, x]) => lockChoosing.includes(k) || x === covering[0]![k]));
+const eachLock = variantsOf(manifest).filter((v) => Object.entries(v).every(([k, x]) => lockChoosing.includes(k) || flagValue(x) === flagValue(covering[0]![k]!)));
 const variants = [...covering, ...eachLock.filter((v) => !covering.some((c) => variantName(c) === variantName(v)))];
 
 /** How each package manager proves its lock matches pyproject.toml, without changing either. */
@@ -57,7 +59,7 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   let dir = "";
   // The virtualenv goes inside the temporary project (uv's default; Poetry told so), so nothing leaks between runs.
   const env = { POETRY_VIRTUALENVS_IN_PROJECT: "true", POETRY_NO_INTERACTION: "1", PYTHONDONTWRITEBYTECODE: "1" };
-  const tool = options.pm ?? "poetry";
+  const tool = String(options.pm ?? "poetry");
   const pm = (args: string[]) => sh(tool, args, { cwd: dir, env });
 
   const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
@@ -73,7 +75,7 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   it(`1. generates with the built CLI (--yes), installing with ${tool} and committing with git for real`, async () => {
     const cwd = tempDir("svc-e2e-");
     const r = await timings.time(variant, "generate+install+git", () =>
-      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastapi", ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]), "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
+      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastapi", ...optionFlags(options), "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
     const steps = JSON.parse(r.stdout).steps as { name: string; status: string }[];
     expect(steps.map((s) => `${s.name}:${s.status}`)).toEqual(["install:ok", "git:ok"]);

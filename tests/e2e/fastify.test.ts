@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { installLines, manifestNamed, verifyCommands } from "../helpers/expected.js";
 import { coveringVariants, variantName } from "../../src/templates/variants.js";
+import { optionFlags } from "../cli/variants.js";
 import { freePort } from "../helpers/standins.js";
 import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { contractSteps, ServiceUnderTest } from "./abuse.js";
@@ -36,7 +37,7 @@ const manifest = manifestNamed("fastify");
 const variants = coveringVariants(manifest, { node: NODE });
 
 describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o] as const))("fastify %s", (_name, options) => {
-  const pm = options.pm!;
+  const pm = String(options.pm);
   const { dbName, dbUser } = uniqueDbNames(Object.values(options).join("").replace(/[^a-z0-9]/g, "").slice(0, 10));
   const variant = `fastify ${variantName(options)}`;
   let dir = "";
@@ -58,7 +59,7 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   it("1. generates with the built CLI and installs from the shipped lock for real, then commits", async () => {
     const cwd = tempDir("svc-e2e-");
     const r = await timings.time(variant, "generate+install+git", () =>
-      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastify", ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]), "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
+      runCli(["svc-e2e", "--yes", "--json", "--stack", "fastify", ...optionFlags(options), "--db-name", dbName, "--db-user", dbUser], { cwd, env, timeout: 600_000 }));
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
     const steps = JSON.parse(r.stdout).steps as { name: string; status: string; commands: string[] }[];
     expect(steps.map((s) => `${s.name}:${s.status}`)).toEqual(["install:ok", "git:ok"]);

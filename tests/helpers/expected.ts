@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { SAFE_NAMES } from "../../src/render/render.js";
-import { whenMatches, type Manifest } from "../../src/templates/manifest.js";
+import { flagValue, whenMatches, type Manifest, type OptionValue, type OptionValues } from "../../src/templates/manifest.js";
 import { loadManifests } from "../../src/templates/registry.js";
 import { templatesRoot } from "./cli.js";
 
@@ -32,7 +32,7 @@ export function re(text: string): string {
  * authoring guide describes layering: each layer that applies removes its `exclude` paths, then
  * adds its files (`.hbs` dropped, safe names renamed, under `target`); plus `.svc-app.json`.
  */
-export function expectedTree(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
+export function expectedTree(manifest: Manifest, options: OptionValues): string[] {
   const tree = new Set<string>([".svc-app.json"]);
   for (const layer of manifest.layers) {
     if (!whenMatches(layer, options)) continue;
@@ -50,22 +50,22 @@ export function expectedTree(manifest: Manifest, options: Readonly<Record<string
 }
 
 /** The lock files the manifest declares for this variant. */
-export function declaredLocks(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
+export function declaredLocks(manifest: Manifest, options: OptionValues): string[] {
   return manifest.lock.filter((l) => whenMatches(l, options)).map((l) => l.file);
 }
 
 /** The install commands the manifest gives this variant, as printed in the next steps. */
-export function installLines(manifest: Manifest, options: Readonly<Record<string, string>>): string[] {
+export function installLines(manifest: Manifest, options: OptionValues): string[] {
   return manifest.install.filter((c) => whenMatches(c, options)).map((c) => withOptions(c.run, options).join(" "));
 }
 
 /** The manifest's `verify` commands of one step for this variant (argv arrays, `{{options.x}}` filled in). */
-export function verifyCommands(manifest: Manifest, options: Readonly<Record<string, string>>, step: Manifest["verify"][number]["step"]): string[][] {
+export function verifyCommands(manifest: Manifest, options: OptionValues, step: Manifest["verify"][number]["step"]): string[][] {
   return manifest.verify.filter((v) => v.step === step && whenMatches(v, options)).map((v) => withOptions(v.run, options));
 }
 
-function withOptions(argv: readonly string[], options: Readonly<Record<string, string>>): string[] {
-  return argv.map((a) => a.replace(/\{\{\s*options\.([a-z0-9-]+)\s*\}\}/g, (_, n: string) => options[n]!));
+function withOptions(argv: readonly string[], options: OptionValues): string[] {
+  return argv.map((a) => a.replace(/\{\{\s*options\.([a-z0-9-]+)\s*\}\}/g, (_, n: string) => flagValue(options[n]!)));
 }
 
 function filesUnder(dir: string, rel = ""): string[] {
@@ -78,15 +78,30 @@ function filesUnder(dir: string, rel = ""): string[] {
 /**
  * Answers a stack's option prompts in a real terminal, in manifest order: `pick` gives the index
  * of the choice to take, or undefined to take the one the prompt starts on (a default detected on
- * this machine). The start is read from the screen (clack marks it ●). Returns the values chosen.
+ * this machine). The start is read from the screen (clack marks it ●). An option that takes
+ * several values is a checklist starting on its first choice, its defaults ticked: `pick` gives
+ * the one choice to tick besides them (Space), or undefined to keep the defaults. Returns the values chosen.
  */
 export async function answerOptionPrompts(
   session: { waitFor(p: RegExp): Promise<string>; keys(k: string[]): Promise<void> },
   manifest: Manifest,
   pick: (option: Manifest["options"][number]) => number | undefined,
-): Promise<Record<string, string>> {
-  const chosen: Record<string, string> = {};
+): Promise<Record<string, OptionValue>> {
+  const chosen: Record<string, OptionValue> = {};
   for (const option of manifest.options) {
+    if (option.multiple) {
+      await session.waitFor(new RegExp(`${re(option.message)}[\\s\\S]*${re(option.choices.at(-1)!.label)}`));
+      const to = pick(option);
+      const ticked = new Set(option.default as readonly string[]);
+      if (to !== undefined) {
+        for (let i = 0; i < to; i++) await session.keys(["Down"]);
+        await session.keys(["Space"]);
+        ticked.add(option.choices[to]!.value);
+      }
+      await session.keys(["Enter"]);
+      chosen[option.name] = option.choices.map((c) => c.value).filter((v) => ticked.has(v));
+      continue;
+    }
     const screen = await session.waitFor(new RegExp(`${re(option.message)}[\\s\\S]*●`));
     const active = screen.slice(screen.lastIndexOf(option.message)).split("\n").find((l) => l.includes("●")) ?? "";
     const from = option.choices.reduce((best, c, i) => (active.includes(c.label) && (best < 0 || c.label.length > option.choices[best]!.label.length) ? i : best), -1);

@@ -62,6 +62,48 @@ describe("manifest validation", () => {
     expect(whenMatches(m.layers[1]!, { orm: "alpha" })).toBe(false);
     expect(whenMatches(m.layers[0]!, {})).toBe(true);
   });
+
+  const features = { name: "features", message: "Features?", multiple: true, default: ["worker"], choices: [{ value: "worker" }, { value: "ci" }, { value: "metrics" }] };
+
+  it("reads an option with several values: its default is a list, kept in manifest order", () => {
+    const m = parse(demoManifest({ options: [{ ...features, default: ["metrics", "worker"] }], layers: [{ source: "base" }] }));
+    expect(m.options[0]).toMatchObject({ multiple: true, default: ["worker", "metrics"] });
+    expect(parse(demoManifest({ options: [{ ...features, default: undefined }], layers: [{ source: "base" }] })).options[0]!.default).toEqual([]);
+  });
+
+  it.each([
+    [{ ...features, default: ["kafka"] }, 'options[0].default "kafka" is not one of its choices (worker, ci, metrics)'],
+    [{ ...features, default: "worker" }, "options[0].default must be an array"],
+    [{ ...features, choices: [{ value: "none" }] }, 'options[0].choices cannot offer "none": on the command line --features none means no value at all'],
+    [{ ...features, detect: "node" }, "options[0].detect cannot be used with multiple"],
+    [{ ...features, multiple: "yes" }, "options[0].multiple must be true or false"],
+  ])("rejects a bad option with several values: %j", (option, message) => {
+    expect(() => parse(demoManifest({ options: [option], layers: [{ source: "base" }] }))).toThrowError(`templates/demo/template.json: ${message}`);
+  });
+
+  it("matches `when` on membership for a list, and refuses `!` values", () => {
+    const m = parse(demoManifest({ options: [demoManifest().options[0], features], layers: [{ source: "base" }] }));
+    const when = (w: Record<string, unknown>) => parse(demoManifest({ options: m.options.map((o) => ({ ...o })), layers: [{ source: "base", when: w }] })).layers[0]!;
+    expect(whenMatches(when({ features: "ci" }), { orm: "alpha", features: ["worker", "ci"] })).toBe(true);
+    expect(whenMatches(when({ features: "ci" }), { orm: "alpha", features: [] })).toBe(false);
+    expect(whenMatches(when({ features: ["ci", "metrics"] }), { orm: "alpha", features: ["metrics"] })).toBe(true);
+    expect(whenMatches(when({ features: "!worker" }), { orm: "alpha", features: ["ci"] })).toBe(true);
+    expect(whenMatches(when({ features: "!worker" }), { orm: "alpha", features: ["worker"] })).toBe(false);
+    expect(whenMatches(when({ features: ["ci", "!worker"] }), { orm: "alpha", features: ["ci", "worker"] })).toBe(false);
+    expect(whenMatches(when({ orm: "!beta" }), { orm: "alpha", features: [] })).toBe(true);
+    expect(whenMatches(when({ orm: "!beta" }), { orm: "beta", features: [] })).toBe(false);
+    expect(() => when({ features: "!kafka" })).toThrowError('layers[0].when.features "!kafka" is not a choice of option features after "!"');
+  });
+
+  it.each([
+    [[{ name: "r", if: { orm: "beta" }, requires: {}, message: "m" }], "rules[0].requires must name at least one option"],
+    [[{ name: "R", if: { orm: "beta" }, requires: { orm: "alpha" }, message: "m" }], 'rules[0].name must match'],
+    [[{ name: "r", if: { colour: "red" }, requires: { orm: "alpha" }, message: "m" }], "rules[0].if.colour is not a declared option"],
+    [[{ name: "r", if: { orm: "beta" }, requires: { orm: "alpha" } }], "rules[0].message must be a non-empty string"],
+    [[{ name: "r", if: { orm: "beta" }, requires: { orm: "alpha" }, message: "m" }, { name: "r", if: { orm: "beta" }, requires: { orm: "alpha" }, message: "m" }], 'rules name "r" twice'],
+  ])("rejects a bad rule %#", (rules, message) => {
+    expect(() => parse(demoManifest({ rules }))).toThrowError(`templates/demo/template.json: ${message}`);
+  });
 });
 
 describe("loading templates from disk", () => {

@@ -31,6 +31,7 @@ function scripted(answers: (string | boolean | symbol)[]) {
   const prompter: Prompter = {
     text: async (q) => String(next(q.message)),
     select: async (q) => String(next(q.message)),
+    multiselect: async (q) => String(next(q.message)).split(",").filter(Boolean),
     confirm: async (q) => Boolean(next(q.message)),
   };
   return { prompter, asked };
@@ -60,6 +61,37 @@ describe("resolveAnswers", () => {
     const a = await resolveAnswers(flags({ install: undefined, git: undefined, boot: undefined }), ctx({ interactive: true, prompter }));
     expect(asked).toEqual(["Project name", "Stack", "ORM?", "Node?", "Install dependencies?", "Initialise a git repository?", "Boot it with Docker Compose and wait for /health?"]);
     expect(a).toMatchObject({ stack: "ts", options: { orm: "kysely", node: "22" }, steps: { install: true, git: false, boot: false } });
+  });
+
+  describe("an option that takes several values, and the rule table", () => {
+    const q = parseManifest(demoManifest({ name: "q", options: [
+      { name: "queue", message: "Queue?", default: "none", choices: [{ value: "none" }, { value: "redis" }] },
+      { name: "features", message: "Features?", multiple: true, default: ["ci"], choices: [{ value: "ci" }, { value: "worker" }] },
+    ], layers: [{ source: "base" }], rules: [{ name: "worker-needs-redis", if: { features: "worker" }, requires: { queue: "redis" }, message: "the worker needs Redis" }] }), "q/template.json", "q");
+    const only = (over: Partial<ResolveContext> = {}) => ctx({ manifests: [q], ...over });
+
+    it("asks with a checklist starting on the defaults, and keeps the answer in manifest order", async () => {
+      const seen: unknown[] = [];
+      const { prompter, asked } = scripted(["redis", "worker,ci"]);
+      const a = await resolveAnswers(flags({ directory: "api" }), only({ interactive: true, prompter: { ...prompter, multiselect: (question) => (seen.push(question.initialValues), prompter.multiselect(question)) } }));
+      expect(asked).toEqual(["Queue?", "Features?"]);
+      expect(seen).toEqual([["ci"]]);
+      expect(a.options).toEqual({ queue: "redis", features: ["ci", "worker"] });
+    });
+
+    it("takes --features a,b (any order, once each) and --features none; --yes takes the default list", async () => {
+      const with_ = async (features: string) => (await resolveAnswers(flags({ directory: "api", options: { queue: "redis", features } }), only())).options.features;
+      expect(await with_("worker, ci,worker")).toEqual(["ci", "worker"]);
+      expect(await with_("none")).toEqual([]);
+      expect((await resolveAnswers(flags({ directory: "api", yes: true }), only())).options.features).toEqual(["ci"]);
+    });
+
+    it("refuses what a rule refuses, in one line naming the rule, what it requires and what was given", async () => {
+      await expect(resolveAnswers(flags({ directory: "api", options: { features: "worker" }, yes: true }), only())).rejects.toThrowError(
+        new UserError('rule "worker-needs-redis" of --stack q: the worker needs Redis (--features with worker requires --queue redis; got --queue none)'),
+      );
+      await expect(resolveAnswers(flags({ directory: "api" }), only())).rejects.toThrowError("give --queue <none|redis>, --features <ci,worker|none>, or --yes");
+    });
   });
 
   it("lists the flags that would answer the missing questions when it cannot ask", async () => {
