@@ -36,7 +36,7 @@ export function clackPrompter(streams: PromptStreams): Prompter {
       return settle(clack.select<string>({
         ...streams,
         message: q.message,
-        options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
+        options: choices(q),
         initialValue: q.initialValue,
       }));
     },
@@ -45,7 +45,7 @@ export function clackPrompter(streams: PromptStreams): Prompter {
       return settle(clack.multiselect<string>({
         ...streams,
         message: q.message,
-        options: q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) })),
+        options: choices(q),
         initialValues: [...q.initialValues],
         // Nothing ticked is an answer too: none of the optional parts.
         required: false,
@@ -56,4 +56,9 @@ export function clackPrompter(streams: PromptStreams): Prompter {
       return settle(clack.confirm({ ...streams, message: q.message, initialValue: q.initialValue }));
     },
   };
+}
+
+/** A question's choices as clack lists them (a hint only where there is one). */
+function choices(q: SelectQuestion | MultiSelectQuestion) {
+  return q.options.map((o) => ({ value: o.value, label: o.label, ...(o.hint ? { hint: o.hint } : {}) }));
 }
