@@ -126,7 +126,8 @@ function choiceWithMarks(spec: OptionSpec, value: string): string {
 
 const HELP_AFTER = `
 Commands:
-  update [directory]  bring a project made by create-svc-app to the current template, keeping your changes (see update --help)
+  update [directory]     bring a project made by create-svc-app to the current template, keeping your changes (see update --help)
+  templates check [dir]  for template authors: render every combination of a templates folder and report each problem at its line
 
 Examples:
   create-svc-app my-api                                  ask the questions, write ./my-api

@@ -37,6 +37,13 @@ describe("the CLI as a user runs it", () => {
     expect(h.stdout).toMatch(/Exit codes:\n  0 +done\n  1 .*\n  2 +bad input.*\n  130 +cancelled/);
   });
 
+  it("--help piped into a reader that stops early (`| head -1`) ends quietly, with no stack trace", async () => {
+    const r = await execa("bash", ["-c", `"${process.execPath}" "${cliPath}" --help | head -1; exit "\${PIPESTATUS[0]}"`], { cwd: tempDir(), reject: false });
+    expect(r.stdout).toBe("Usage: create-svc-app [directory] [options]");
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+
   it("`help` is --help, not a project called help", async () => {
     const cwd = tempDir();
     const machine = fakeMachine([]);

@@ -350,6 +350,7 @@ describe("create-svc-app update: every row of the update table", () => {
   it("--help lists the update command, and update --help its flags", async () => {
     const main = await runCli(["--help"], { cwd: tempDir() });
     expect(main.stdout).toMatch(/^ {2}update \[directory\] +bring a project made by create-svc-app to the current template/m);
+    expect(main.stdout).toMatch(/^ {2}templates check \[dir\] +for template authors/m);
     const help = await runCli(["update", "--help"], { cwd: tempDir() });
     expect(help.exitCode).toBe(0);
     for (const flag of ["--templates <dir>", "--base-templates <dir>", "--diff3", "--dry-run", "--json", "--yes", "--force", "--python <value>"]) expect(help.stdout).toContain(flag);
