@@ -8,18 +8,19 @@ export const NO_VALUES = "none";
 /**
  * True when every `when` entry (of a layer, an install command, a lock spec, a rule) accepts the
  * answer for its option. An entry lists values: it accepts an answer that is one of its plain
- * values (if it has any) and none of its `!` values; for a `multiple` option, "is" means "is among
- * the chosen": `{ "features": "ci" }` holds when ci is chosen, `{ "features": "!worker" }` when
- * worker is not.
+ * values (if it has any), none of its `!` values and all of its `+` values; for a `multiple`
+ * option, "is" means "is among the chosen": `{ "features": "ci" }` holds when ci is chosen,
+ * `{ "features": "!worker" }` when worker is not, `{ "features": ["+worker", "+otel", "!metrics"] }`
+ * when worker and otel are chosen and metrics is not (an exact subset, as a lock layer needs).
  */
 export function whenMatches(item: { readonly when: When }, options: OptionValues): boolean {
   return Object.entries(item.when).every(([key, accepted]) => {
     const answer = options[key];
     const is = (v: string) => (Array.isArray(answer) ? answer.includes(v) : answer === v);
-    const plain = accepted.filter((v) => !v.startsWith("!"));
-    // Only `!` values: any answer but those. An empty list accepts nothing.
-    const onlyRefusals = plain.length === 0 && accepted.length > 0;
-    return (onlyRefusals || plain.some(is)) && accepted.every((v) => !v.startsWith("!") || !is(v.slice(1)));
+    const plain = accepted.filter((v) => !v.startsWith("!") && !v.startsWith("+"));
+    // Only `!` and `+` values: any answer that keeps them. An empty list accepts nothing.
+    const noPlain = plain.length === 0 && accepted.length > 0;
+    return (noPlain || plain.some(is)) && accepted.every((v) => (v.startsWith("!") ? !is(v.slice(1)) : v.startsWith("+") ? is(v.slice(1)) : true));
   });
 }
 
@@ -43,10 +44,12 @@ export function flagValue(value: OptionValue): string {
 export function describeWhen(when: When, manifest: Pick<Manifest, "options">): string {
   return Object.entries(when).map(([key, accepted]) => {
     const multiple = manifest.options.find((o) => o.name === key)?.multiple === true;
-    const plain = accepted.filter((v) => !v.startsWith("!"));
+    const plain = accepted.filter((v) => !v.startsWith("!") && !v.startsWith("+"));
     const refused = accepted.filter((v) => v.startsWith("!")).map((v) => v.slice(1));
+    const required = accepted.filter((v) => v.startsWith("+")).map((v) => v.slice(1));
     return [
       plain.length > 0 ? `--${key} ${multiple ? "with " : ""}${plain.join(multiple ? " or " : "|")}` : "",
+      required.length > 0 ? `--${key} with ${required.join(" and ")}` : "",
       refused.length > 0 ? `--${key} ${multiple ? "without" : "not"} ${refused.join(multiple ? ", " : "|")}` : "",
     ].filter(Boolean).join(" and ");
   }).join(" and ");

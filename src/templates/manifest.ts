@@ -54,13 +54,13 @@ export interface Layer {
   readonly from: { readonly kind: "template" | "shared"; readonly dir: string } | null;
   /** Folder inside the project the files land in ("" = project root). */
   readonly target: string;
-  /** option name -> accepted values (`!x`: not x); every entry must match, see whenMatches. */
+  /** option name -> accepted values (`!x`: not x; `+x`: x too); every entry must match, see whenMatches. */
   readonly when: When;
   /** Project paths (as written: `alembic.ini`, `app/db/migrations/`) removed when this layer applies; a trailing `/` means the folder. */
   readonly exclude: readonly string[];
 }
 
-/** option name -> the values a condition accepts; a value written `!x` refuses x (see whenMatches). */
+/** option name -> the values a condition accepts; a value written `!x` refuses x, `+x` requires it (see whenMatches). */
 export type When = Readonly<Record<string, readonly string[]>>;
 
 /**
@@ -251,7 +251,7 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
   const dupOption = optionNames.find((v, k) => optionNames.indexOf(v) !== k);
   if (dupOption) fail("options", `declare "${dupOption}" twice`);
 
-  /** `when`: option name -> one value or a list, each a declared choice, or `!` and a choice (not that value). */
+  /** `when`: option name -> one value or a list, each a declared choice, or `!` and a choice (not that value), or for a `multiple` option `+` and a choice (that one too). */
   const parseWhen = (raw: unknown, field: string): Record<string, readonly string[]> => {
     const when: Record<string, readonly string[]> = {};
     for (const [key, rawValue] of Object.entries(obj(raw ?? {}, field))) {
@@ -259,9 +259,11 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
       if (!spec) fail(`${field}.${key}`, `is not a declared option (${optionNames.join(", ") || "none"})`);
       const accepted = Array.isArray(rawValue) ? rawValue : [rawValue];
       for (const v of accepted) {
-        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v.replace(/^!/, ""))) {
-          fail(`${field}.${key}`, `"${String(v)}" is not a choice of option ${key}${typeof v === "string" && v.startsWith("!") ? ` after "!"` : ""}`);
+        if (typeof v !== "string" || !spec!.choices.some((c) => c.value === v.replace(/^[!+]/, ""))) {
+          fail(`${field}.${key}`, `"${String(v)}" is not a choice of option ${key}${typeof v === "string" && /^[!+]/.test(v) ? ` after "${v[0]}"` : ""}`);
         }
+        // "+x" (x must be among the chosen) only means something for an option with several values.
+        if (v.startsWith("+") && !spec!.multiple) fail(`${field}.${key}`, `"${v}": "+" is for an option that takes several values; ${key} takes one (write "${v.slice(1)}")`);
       }
       when[key] = accepted as string[];
     }

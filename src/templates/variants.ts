@@ -56,13 +56,14 @@ function satisfyRules(manifest: Manifest, variant: OptionValues): OptionValues |
     for (const [key, accepted] of Object.entries(rule.requires)) {
       const option = manifest.options.find((o) => o.name === key)!;
       if (whenMatches({ when: { [key]: accepted } }, fixed)) continue;
-      const plain = accepted.filter((a) => !a.startsWith("!"));
+      const plain = accepted.filter((a) => !a.startsWith("!") && !a.startsWith("+"));
       const refused = accepted.filter((a) => a.startsWith("!")).map((a) => a.slice(1));
+      const required = accepted.filter((a) => a.startsWith("+")).map((a) => a.slice(1));
       const current = fixed[key]!;
       if (option.multiple) {
         const kept = (current as readonly string[]).filter((x) => !refused.includes(x));
-        // The first value it requires, unless one of them is chosen already.
-        const added = kept.some((x) => plain.includes(x)) ? [] : plain.slice(0, 1);
+        // Every `+` value, and the first plain value it asks for unless one of them is chosen already.
+        const added = [...required, ...(kept.some((x) => plain.includes(x)) ? [] : plain.slice(0, 1))];
         fixed[key] = option.choices.map((c) => c.value).filter((x) => kept.includes(x) || added.includes(x));
       } else {
         fixed[key] = plain[0] ?? option.choices.map((c) => c.value).find((x) => !refused.includes(x)) ?? current;

@@ -95,6 +95,19 @@ describe("manifest validation", () => {
     expect(() => when({ features: "!kafka" })).toThrowError('layers[0].when.features "!kafka" is not a choice of option features after "!"');
   });
 
+  it("matches `+` values as all required: an exact subset of a list, as a lock layer of two features needs", () => {
+    const m = parse(demoManifest({ options: [demoManifest().options[0], features], layers: [{ source: "base" }] }));
+    const when = (w: Record<string, unknown>) => parse(demoManifest({ options: m.options.map((o) => ({ ...o })), layers: [{ source: "base", when: w }] })).layers[0]!;
+    const both = when({ features: ["+worker", "+metrics", "!ci"] });
+    expect(whenMatches(both, { orm: "alpha", features: ["worker", "metrics"] })).toBe(true);
+    expect(whenMatches(both, { orm: "alpha", features: ["worker"] })).toBe(false);
+    expect(whenMatches(both, { orm: "alpha", features: ["worker", "ci", "metrics"] })).toBe(false);
+    expect(whenMatches(when({ features: ["ci", "+worker"] }), { orm: "alpha", features: ["worker"] })).toBe(false);
+    expect(whenMatches(when({ features: ["ci", "+worker"] }), { orm: "alpha", features: ["ci", "worker"] })).toBe(true);
+    expect(() => when({ features: "+kafka" })).toThrowError('layers[0].when.features "+kafka" is not a choice of option features after "+"');
+    expect(() => when({ orm: "+beta" })).toThrowError('layers[0].when.orm "+beta": "+" is for an option that takes several values; orm takes one (write "beta")');
+  });
+
   it.each([
     [[{ name: "r", if: { orm: "beta" }, requires: {}, message: "m" }], "rules[0].requires must name at least one option"],
     [[{ name: "R", if: { orm: "beta" }, requires: { orm: "alpha" }, message: "m" }], 'rules[0].name must match'],
