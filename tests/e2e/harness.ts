@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { execa, type Options } from "execa";
 import { tailLines } from "../../src/steps/runner.js";
+import type { Manifest, OptionValues } from "../../src/templates/manifest.js";
+import { flagValue } from "../../src/templates/manifest.js";
 import { generatedSecrets } from "../helpers/secrets.js";
 
 export const CI = Boolean(process.env.CI) && !["0", "false"].includes(String(process.env.CI).toLowerCase());
@@ -87,4 +89,21 @@ export async function expectSecretKept(dir: string, printed: string): Promise<vo
     const files = await execa("grep", ["-rlF", "--exclude-dir=.git", "--exclude-dir=node_modules", "--exclude-dir=.venv", "-e", secret, "."], { cwd: dir, reject: false });
     if (String(files.stdout).trim() !== "./.env") throw new Error(`a generated password is in files other than .env: ${files.stdout}`);
   }
+}
+
+/**
+ * Which variants get the whole contract (schemathesis, the five outages, the awkward password) on
+ * top of what every variant gets (install, migrations, its own tests, lint, boot, CRUD, bad input,
+ * the conformance table). Those answers depend on the code that serves the request: the stack,
+ * its ORM, and the features that add routes and middleware. So: the defaults, each ORM with the
+ * other defaults, and every list option (features) with all its values at once (`pinned`: the
+ * runtime the tier runs on, in place of the manifest's default). A package
+ * manager, a Postgres major (the local server is the machine's either way; the boot tier runs each
+ * major in its image) or one feature alone changes none of that code path on its own.
+ */
+export function fullContract(manifest: Manifest, options: OptionValues, pinned: Readonly<Record<string, string>>): boolean {
+  const differing = manifest.options.filter((o) => flagValue(options[o.name]!) !== flagValue(pinned[o.name] ?? o.default));
+  if (differing.length === 0) return true;
+  if (differing.every((o) => o.name === "orm")) return true;
+  return differing.every((o) => o.multiple && flagValue(options[o.name]!) === flagValue(o.choices.map((c) => c.value)));
 }
