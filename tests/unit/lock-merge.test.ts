@@ -2,7 +2,8 @@ import Handlebars from "handlebars/runtime";
 import HandlebarsCompiler from "handlebars";
 import { describe, expect, it } from "vitest";
 import { COMPILE_OPTIONS, HELPERS } from "../../src/render/files.js";
-import { LOCK_PROJECT_NAME, mergeLocks, minimize, readLockRecord, renderMergedLock, type LockCase } from "../../src/templates/lock-merge.js";
+import { minimize } from "../../src/templates/lock-conditions.js";
+import { LOCK_PROJECT_NAME, mergeLocks, readLockRecord, renderMergedLock, type LockCase } from "../../src/templates/lock-merge.js";
 import type { OptionSpec, OptionValues } from "../../src/templates/manifest.js";
 import { valuesOf } from "../../src/templates/variants.js";
 
