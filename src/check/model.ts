@@ -8,7 +8,8 @@ import { locateField } from "../templates/json.js";
 import { brokenRule, flagValue, whenMatches, type Manifest, type OptionValues } from "../templates/manifest.js";
 import { displayPath, layerFolder, loadTemplate, type Template } from "../templates/registry.js";
 import { variantName, variantsOf } from "../templates/variants.js";
-import { relevantOptions } from "../templates/locks.js";
+import { caseName, readLockRecord } from "../templates/lock-merge.js";
+import { mergedValues, relevantOptions } from "../templates/locks.js";
 
 /** One thing `templates check` found: a place in a file, what is wrong and how to fix it. */
 export interface Finding extends TemplateProblem {
@@ -114,6 +115,7 @@ export async function checkStack(root: string, manifest: Manifest, version: stri
   findings.push(...layersThatNeverShow(usable, template, rendered, at));
   findings.push(...ruleProblems(manifest, at));
   findings.push(...missingLocks(manifest, rendered, at, root));
+  findings.push(...incompleteMergedLocks(template, rendered, root));
   return { findings: dedupe(findings), rendered };
 }
 
@@ -192,6 +194,36 @@ export function missingLocks(manifest: Manifest, rendered: readonly RenderedVari
     }
   }
   return [...findings.values()];
+}
+
+/**
+ * A merged lock (a lock entry with `merge`) must have been made for every combination of the
+ * merged options that renders it: its header lists them. One finding per lock file, naming the
+ * combinations it lacks (a feature added since, or a lock stored before `merge` was declared).
+ */
+export function incompleteMergedLocks(template: Template, rendered: readonly RenderedVariant[], root: string): Finding[] {
+  const { manifest } = template;
+  const records = new Map<string, string[][] | undefined>(template.layers.flatMap((l) => l.files.filter((f) => f.path.endsWith(".hbs")).map((f) => [`${l.dir}/${f.path}`, readLockRecord(f.content.toString("utf8"))] as const)));
+  const missing = new Map<string, { names: string[]; options: OptionValues; merge: readonly string[] }>();
+  for (const v of rendered) {
+    for (const spec of manifest.lock) {
+      const file = v.files.get(spec.file);
+      if (spec.merge.length === 0 || !whenMatches(spec, v.options) || !file) continue;
+      const record = records.get(file.source);
+      const name = caseName(mergedValues(spec, v.options));
+      if (record?.some((group) => group.includes(name))) continue;
+      const entry = missing.get(file.source) ?? { names: [], options: v.options, merge: spec.merge };
+      if (!entry.names.includes(name)) entry.names.push(name);
+      missing.set(file.source, entry);
+    }
+  }
+  return [...missing].map(([source, { names, options, merge }]) => {
+    const only = relevantOptions(manifest).map((o) => ` --only ${o}=${flagValue(options[o]!)}`).join("");
+    const what = records.get(source)
+      ? `has no lock for ${names.join("; ")} (it was made before these combinations existed)`
+      : `is not a merged lock of every combination of ${merge.join(", ")}, which the manifest's lock entry asks for`;
+    return { check: "lock", file: source, message: `${what}: run pnpm templates:lock --templates ${displayPath(root)}${only}` };
+  });
 }
 
 export function defaultsOf(manifest: Manifest): OptionValues {

@@ -176,24 +176,35 @@ async function compilePython(files: readonly { file: RenderedFile; variant: Rend
   }
 }
 
-/** Each lock file against the dependency file next to it: the comparison npm and pnpm make, `poetry check --lock` or `uv lock --check`. */
+/**
+ * Each lock file against its dependency file (the lock entry's first input, else the one next to
+ * it): the comparison npm and pnpm make, `poetry check --lock` or `uv lock --check`. Each distinct
+ * pair once (a merged lock gives one per combination of features that changes it), two at a time.
+ */
 async function staleLocks(variants: readonly RenderedVariant[], tools: Tools, add: Add, skipped: string[]): Promise<void> {
   const done = new Set<string>();
+  const checks: (() => Promise<void>)[] = [];
   for (const variant of variants) {
     for (const spec of variant.manifest.lock) {
       const lock = variant.files.get(spec.file);
       const dir = path.posix.dirname(spec.file) === "." ? "" : `${path.posix.dirname(spec.file)}/`;
       const manifestName = /(^|\/)(poetry|uv)\.lock$/.test(spec.file) ? "pyproject.toml" : "package.json";
-      const deps = variant.files.get(`${dir}${manifestName}`);
+      const deps = variant.files.get(spec.inputs[0] ?? `${dir}${manifestName}`);
       if (!lock || !deps) continue;
       const key = createHash("sha256").update(lock.content).update(dependencySections(deps)).digest("hex");
       if (done.has(key)) continue;
       done.add(key);
-      const problem = await lockProblem(path.posix.basename(spec.file), lock, deps, tools, skipped);
-      const only = relevantOptions(variant.manifest).map((o) => ` --only ${o}=${flagValue(variant.options[o]!)}`).join("");
-      if (problem) add("lock", place(lock, variant), `${problem}: run pnpm templates:lock${only}`);
+      checks.push(async () => {
+        const problem = await lockProblem(path.posix.basename(spec.file), lock, deps, tools, skipped);
+        const only = relevantOptions(variant.manifest).map((o) => ` --only ${o}=${flagValue(variant.options[o]!)}`).join("");
+        if (problem) add("lock", place(lock, variant), `${problem}: run pnpm templates:lock${only}`);
+      });
     }
   }
+  let next = 0;
+  await Promise.all([0, 1].map(async () => {
+    while (next < checks.length) await checks[next++]!();
+  }));
 }
 
 /** The parts of a dependency file a lock depends on (for pyproject.toml: not the [tool.ruff]-like sections). */

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { flagValue, whenMatches, type Layer, type LockSpec, type Manifest, type OptionValue, type OptionValues } from "./manifest.js";
+import { brokenRule, flagValue, isLockLayer, whenMatches, type Layer, type LockSpec, type Manifest, type OptionValue, type OptionValues } from "./manifest.js";
 import { layerFolder } from "./registry.js";
-import { variantName, variantsOf } from "./variants.js";
+import { valuesOf, variantName, variantsOf } from "./variants.js";
 
 /** Where one lock file of one group of variants lives (or will live), for `pnpm templates:lock`. */
 export interface LockTarget {
@@ -17,6 +17,11 @@ export interface LockTarget {
   readonly stored: string;
   /** False when the lock does not exist yet and will be created. */
   readonly exists: boolean;
+  /**
+   * The combinations the lock covers: for a spec with `merge`, `options` with each valid
+   * combination of the merged options' values (the first has the fewest values); else `options` alone.
+   */
+  readonly cases: readonly OptionValues[];
 }
 
 /**
@@ -25,9 +30,24 @@ export interface LockTarget {
  * So an option that only adds files (a CI workflow) does not multiply the locks.
  */
 export function relevantOptions(manifest: Manifest): string[] {
-  const lockLayers = manifest.layers.filter((l) => l.from && path.posix.basename(l.from.dir).startsWith("lock"));
+  const lockLayers = manifest.layers.filter((l) => l.from && isLockLayer(l.from.dir));
   const named = new Set([...(lockLayers.length > 0 ? lockLayers : manifest.layers), ...manifest.lock].flatMap((x) => Object.keys(x.when)));
-  return manifest.options.map((o) => o.name).filter((n) => named.has(n));
+  // A merged option (`merge` of a lock entry) changes the lines of a lock, not which lock it is.
+  const merged = new Set(manifest.lock.flatMap((l) => l.merge));
+  return manifest.options.map((o) => o.name).filter((n) => named.has(n) && !merged.has(n));
+}
+
+/** The options a lock entry merges, at every valid combination of their values, the others as in `options`. */
+export function lockCases(manifest: Manifest, spec: LockSpec, options: OptionValues): OptionValues[] {
+  const merged = manifest.options.filter((o) => spec.merge.includes(o.name));
+  if (merged.length === 0) return [options];
+  const combos = merged.reduce<OptionValues[]>((acc, o) => acc.flatMap((partial) => valuesOf(o).map((v) => ({ ...partial, [o.name]: v }))), [{}]);
+  return combos.map((c) => ({ ...options, ...c })).filter((v) => !brokenRule(manifest, v) && whenMatches(spec, v));
+}
+
+/** The values of the merged options in a variant, as a merged lock's cases are named (`features=ci,worker`). */
+export function mergedValues(spec: LockSpec, options: OptionValues): OptionValues {
+  return Object.fromEntries(Object.entries(options).filter(([k]) => spec.merge.includes(k)));
 }
 
 /**
@@ -54,18 +74,19 @@ export function planLocks(root: string, manifest: Manifest, overrides: Readonly<
       if (holder) {
         // Groups that differ in an option the holder does not test share its lock: made once.
         if (targets.some((t) => t.exists && t.spec === spec && t.folder === folderOf(root, manifest, holder, spec))) continue;
-        targets.push({ spec, options, group, folder: folderOf(root, manifest, holder, spec), stored: storedName(root, manifest, holder, spec)!, exists: true });
+        targets.push({ spec, options, group, folder: folderOf(root, manifest, holder, spec), stored: storedName(root, manifest, holder, spec)!, exists: true, cases: lockCases(manifest, spec, options) });
         continue;
       }
       const named = [...applying].reverse();
-      const home = named.find((l) => l.from!.dir.startsWith("lock")) ?? named.find((l) => Object.keys(l.when).length > 0);
+      const home = named.find((l) => isLockLayer(l.from!.dir)) ?? named.find((l) => Object.keys(l.when).length > 0);
       if (!home) {
         unplaced.push(`${variantName(group)}: no layer applies only to it; add { "source": "lock-${Object.values(group).map(flagValue).join("-")}", "when": ${JSON.stringify(group)} } to layers`);
         continue;
       }
-      // Store it the way the other variants' copies of this lock are stored (with .hbs when they template the name).
-      const templated = manifest.layers.some((l) => l.from && storedName(root, manifest, l, spec)?.endsWith(".hbs"));
-      targets.push({ spec, options, group, folder: folderOf(root, manifest, home, spec), stored: `${path.basename(spec.file)}${templated ? ".hbs" : ""}`, exists: false });
+      // Store it the way the other variants' copies of this lock are stored (with .hbs when they
+      // template the name); a merged lock is always a template.
+      const templated = spec.merge.length > 0 || manifest.layers.some((l) => l.from && storedName(root, manifest, l, spec)?.endsWith(".hbs"));
+      targets.push({ spec, options, group, folder: folderOf(root, manifest, home, spec), stored: `${path.basename(spec.file)}${templated ? ".hbs" : ""}`, exists: false, cases: lockCases(manifest, spec, options) });
     }
   }
   return { targets, unplaced };

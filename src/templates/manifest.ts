@@ -143,6 +143,18 @@ export interface LockSpec {
   readonly file: string;
   readonly run: readonly string[];
   readonly when: When;
+  /**
+   * Project files the lock command reads, the dependency file first (`pyproject.toml`): variants
+   * whose inputs render the same share one generated lock, and `templates check` compares the
+   * lock with the first. Empty: the dependency file is inferred from the lock's name.
+   */
+  readonly inputs: readonly string[];
+  /**
+   * `multiple` options (`features`) whose values change the dependencies without a lock layer per
+   * value: each lock layer holds one lock merged from every combination of their values (one
+   * generated lock per distinct `inputs`), see src/templates/lock-merge.ts.
+   */
+  readonly merge: readonly string[];
 }
 
 /**
@@ -162,6 +174,11 @@ export function reservedNameProblem(name: string): string | undefined {
 }
 
 const NAME_RE = /^[a-z][a-z0-9-]*$/;
+
+/** A lock layer is a layer whose folder is named `lock*` (`lock-npm-drizzle`): it holds lock files only. */
+export function isLockLayer(dir: string): boolean {
+  return dir.split("/").pop()!.startsWith("lock");
+}
 
 /**
  * Checks a parsed `template.json` and returns it typed. Every problem is reported as one
@@ -333,7 +350,21 @@ export function parseManifest(raw: unknown, file: string, folderName: string, te
     const l = obj(rawLock, `lock[${i}]`);
     const run = arr(l.run, `lock[${i}].run`).map((v, j) => str(v, `lock[${i}].run[${j}]`));
     if (run.length === 0) fail(`lock[${i}].run`, "must name a program");
-    return { file: relPath(l.file, `lock[${i}].file`, false), run, when: parseWhen(l.when, `lock[${i}].when`) };
+    for (const key of Object.keys(l)) if (!["file", "run", "when", "inputs", "merge"].includes(key)) fail(`lock[${i}].${key}`, "is not a known field");
+    const when = parseWhen(l.when, `lock[${i}].when`);
+    const inputs = arr(l.inputs ?? [], `lock[${i}].inputs`).map((v, j) => relPath(v, `lock[${i}].inputs[${j}]`, false));
+    const merge = arr(l.merge ?? [], `lock[${i}].merge`).map((v, j) => {
+      const field = `lock[${i}].merge[${j}]`;
+      const option = options.find((o) => o.name === v);
+      if (!option) return fail(field, `"${String(v)}" is not a declared option (${optionNames.join(", ") || "none"})`);
+      if (!option.multiple) fail(field, `"${option.name}" takes one value: give each value its own lock layer instead (see templates/README.md, "Lock files")`);
+      if (when[option.name]) fail(field, `"${option.name}" is merged into one lock, so lock[${i}].when cannot test it`);
+      const tested = layers.findIndex((layer) => layer.from && isLockLayer(layer.from.dir) && layer.when[option.name]);
+      if (tested >= 0) fail(field, `"${option.name}" is merged into one lock per lock layer, so the lock layer layers[${tested}] cannot test it`);
+      return option.name;
+    });
+    if (merge.length > 0 && inputs.length === 0) fail(`lock[${i}].inputs`, `must name the files ${run[0]} reads (e.g. ["pyproject.toml"]) when merge is given: variants whose inputs render the same share one lock`);
+    return { file: relPath(l.file, `lock[${i}].file`, false), run, when, inputs, merge };
   });
   const verify = arr(root.verify ?? [], "verify").map((rawCommand, i): VerifyCommand => {
     const field = `verify[${i}]`;

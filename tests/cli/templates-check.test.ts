@@ -58,7 +58,7 @@ function editManifest(root: string, stack: string, edit: (m: Record<string, any>
 const at = (p: { file: string; line: number; col: number }) => `${p.file}:${p.line}:${p.col}: `;
 
 async function check(root: string, json = false) {
-  const r = await runCli(["templates", "check", root, ...(json ? ["--json"] : [])], { cwd: scratch(), timeout: 120_000 });
+  const r = await runCli(["templates", "check", root, ...(json ? ["--json"] : [])], { cwd: scratch(), timeout: 240_000 });
   return { ...r, lines: r.stdout.split("\n") };
 }
 
@@ -136,13 +136,13 @@ describe("create-svc-app templates check", () => {
     expect(out.find((l) => l.includes("[compose]"))).toMatch(/docker-compose\.yml\.hbs: in the generated docker-compose\.yml \(\S+=\S+( \S+=\S+)*(, and \d+ more)?\): not valid against the Compose schema: \/ must NOT have additional properties/);
     expect(out.find((l) => l.includes("COPY missing.txt"))).toMatch(/Dockerfile\.hbs: in the generated Dockerfile:\d+ \(.*\): COPY missing\.txt: no such file in the generated project \[dockerfile\]/);
     expect(out.find((l) => l.includes("[workflow]"))).toMatch(/ci\.yml\.hbs: in the generated \.github\/workflows\/ci\.yml:\d+:\d+ \(.*features=ci.*\): input "node-versoin-file" is not defined in action "actions\/setup-node@v4".* \[actionlint action\] \[workflow\]$/);
-    for (const lock of ["lock-npm-drizzle/package-lock.json.hbs", "lock-pnpm-kysely/pnpm-lock.yaml"]) {
+    for (const lock of ["lock-npm-drizzle/package-lock.json.hbs", "lock-pnpm-kysely/pnpm-lock.yaml.hbs"]) {
       expect(out.find((l) => l.startsWith(`${root}/fastify/${lock}`)), lock).toMatch(/dependencies differ from package\.json: run pnpm templates:lock --only orm=\w+( --only \S+)* \[lock\]$/);
     }
     if (r.stderr.includes("skipped: poetry.lock")) {
       expect(CI, "poetry is missing: CI installs it").toBe(false);
     } else {
-      expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-sqlalchemy/poetry.lock: `))).toMatch(/does not match pyproject\.toml \(poetry check --lock: .*\): run pnpm templates:lock --only orm=sqlalchemy( --only \S+)* \[lock\]$/);
+      expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-sqlalchemy/poetry.lock.hbs: `))).toMatch(/does not match pyproject\.toml \(poetry check --lock: .*\): run pnpm templates:lock --only orm=sqlalchemy( --only \S+)* \[lock\]$/);
     }
     if (r.stderr.includes("skipped: uv.lock")) {
       expect(CI, "uv is missing: CI installs it").toBe(false);
@@ -150,6 +150,42 @@ describe("create-svc-app templates check", () => {
       expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-uv-sqlmodel/uv.lock.hbs: `))).toMatch(/does not match pyproject\.toml \(uv lock --check: .*\): run pnpm templates:lock --only orm=sqlmodel --only pm=uv \[lock\]$/);
     }
   });
+
+  it("reports a merged lock made before a feature existed, and one that is stale for some features only", async () => {
+    const root = copyOfTemplates();
+    // A new feature nothing locks yet; and a dependency only the ci subsets have, without relocking.
+    editManifest(root, "fastify", (m) => {
+      m.options.find((o: { name: string }) => o.name === "features").choices.push({ value: "metrics", label: "Metrics" });
+    });
+    const pkg = path.join(root, "fastify/base/package.json.hbs");
+    writeFileSync(pkg, readFileSync(pkg, "utf8").replace('"dependencies": {\n', '"dependencies": {\n{{#if (includes options.features "ci")}}\n    "left-pad": "^1.3.0",\n{{/if}}\n'));
+    const pyproject = path.join(root, "fastapi/base/pyproject.toml.hbs");
+    writeFileSync(pyproject, readFileSync(pyproject, "utf8").replace("dependencies = [\n", 'dependencies = [\n{{#if (includes options.features "ci")}}\n    "orjson>=3.10,<4.0",\n{{/if}}\n'));
+    const r = await check(root, true);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    const findings = (JSON.parse(r.stdout) as { findings: { file: string; message: string; check: string }[] }).findings.filter((f) => f.check === "lock");
+    const about = (lock: string) => findings.filter((f) => f.file === `${root}/${lock}`).map((f) => f.message);
+    for (const orm of ["drizzle", "typeorm", "kysely"]) {
+      for (const [pm, file] of [["npm", "package-lock.json"], ["pnpm", "pnpm-lock.yaml"]] as const) {
+        const messages = about(`fastify/lock-${pm}-${orm}/${file}.hbs`);
+        expect(messages, `${orm} ${pm}`).toContain(`has no lock for features=metrics; features=ci,metrics (it was made before these combinations existed): run pnpm templates:lock --templates ${root} --only orm=${orm} --only pm=${pm}`);
+        // Stale for the subsets with ci only: the first one named has ci, and none is without it.
+        const stale = messages.filter((m) => m.includes("dependencies differ"));
+        expect(stale, `${orm} ${pm}`).toHaveLength(1);
+        expect(stale[0]).toMatch(new RegExp(`^in the generated ${file.replace(".", "\\.")} \\(orm=${orm} \\S+ pm=${pm} (\\S+=\\S+ )*features=ci(,metrics)?(, and \\d+ more)?\\): dependencies differ from package\\.json: run pnpm templates:lock --only orm=${orm} --only pm=${pm}$`));
+      }
+    }
+    const python = [["poetry", "lock-sqlalchemy/poetry.lock.hbs"], ["uv", "lock-uv-sqlmodel/uv.lock.hbs"]] as const;
+    for (const [tool, lock] of python) {
+      if (r.stderr.includes(`skipped: ${tool}.lock`)) {
+        expect(CI, `${tool} is missing: CI installs it`).toBe(false);
+        continue;
+      }
+      const stale = about(`fastapi/${lock}`);
+      expect(stale, lock).toHaveLength(1);
+      expect(stale[0]).toMatch(/^in the generated (poetry|uv)\.lock \(\S+=\S+( \S+=\S+)* features=ci(, and \d+ more)?\): does not match pyproject\.toml/);
+    }
+  }, 240_000);
 
   it("reports broken manifests at their line and column: comments, reserved names (templates, no-*)", async () => {
     const root = path.join(scratch(), "templates");

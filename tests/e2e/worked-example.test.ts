@@ -38,8 +38,8 @@ describe.skipIf(missing.length > 0)("worked example: --log-format json for FastA
     expect(lock.exitCode, String(lock.all)).toBe(0);
     expect(String(lock.all)).toContain("4 lock files written");
     for (const orm of ["sqlalchemy", "sqlmodel"]) {
-      expect(readFileSync(path.join(root, "fastapi", `lock-${orm}-json`, "poetry.lock"), "utf8")).toMatch(/^name = "python-json-logger"$/m);
-      expect(readFileSync(path.join(root, "fastapi", `lock-${orm}`, "poetry.lock"), "utf8")).not.toContain("python-json-logger");
+      expect(readFileSync(path.join(root, "fastapi", `lock-${orm}-json`, "poetry.lock.hbs"), "utf8")).toMatch(/^name = "python-json-logger"$/m);
+      expect(readFileSync(path.join(root, "fastapi", `lock-${orm}`, "poetry.lock.hbs"), "utf8")).not.toContain("python-json-logger");
       expect(readFileSync(path.join(root, "fastapi", `lock-uv-${orm}-json`, "uv.lock.hbs"), "utf8")).toMatch(/^name = "python-json-logger"$/m);
       expect(readFileSync(path.join(root, "fastapi", `lock-uv-${orm}`, "uv.lock.hbs"), "utf8")).not.toContain("python-json-logger");
     }

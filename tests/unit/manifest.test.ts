@@ -7,6 +7,10 @@ import { loadManifests, loadTemplate } from "../../src/templates/registry.js";
 import { demoManifest, templatesOnDisk } from "../helpers/template.js";
 
 const parse = (raw: unknown) => parseManifest(raw, "templates/demo/template.json", "demo");
+const FEATURES = [
+  ...demoManifest().options,
+  { name: "features", message: "?", multiple: true, default: [], choices: [{ value: "ci" }, { value: "worker" }] },
+];
 
 describe("manifest validation", () => {
   it("accepts the demo manifest and types it", () => {
@@ -45,6 +49,12 @@ describe("manifest validation", () => {
     [{ health: undefined }, "health must be an object"],
     [{ keep: ".env" }, "keep must be an array"],
     [{ keep: ["../.env"] }, "keep[0] must be a relative path inside the folder"],
+    [{ lock: [{ file: "a.lock", run: ["x"], merge: ["orm"], inputs: ["a.toml"] }] }, 'lock[0].merge[0] "orm" takes one value: give each value its own lock layer instead'],
+    [{ lock: [{ file: "a.lock", run: ["x"], merge: ["colour"], inputs: ["a.toml"] }] }, 'lock[0].merge[0] "colour" is not a declared option (orm)'],
+    [{ options: [...FEATURES], lock: [{ file: "a.lock", run: ["x"], merge: ["features"] }] }, "lock[0].inputs must name the files x reads"],
+    [{ options: [...FEATURES], lock: [{ file: "a.lock", run: ["x"], merge: ["features"], inputs: ["a.toml"], when: { features: "ci" } }] }, 'lock[0].merge[0] "features" is merged into one lock, so lock[0].when cannot test it'],
+    [{ options: [...FEATURES], layers: [{ source: "base" }, { source: "lock-ci", when: { features: "ci" } }], lock: [{ file: "a.lock", run: ["x"], merge: ["features"], inputs: ["a.toml"] }] }, 'lock[0].merge[0] "features" is merged into one lock per lock layer, so the lock layer layers[1] cannot test it'],
+    [{ lock: [{ file: "a.lock", run: ["x"], input: ["a.toml"] }] }, "lock[0].input is not a known field"],
   ])("rejects %j naming the file and field", (override, message) => {
     expect(() => parse(demoManifest(override))).toThrowError(TemplateError);
     expect(() => parse(demoManifest(override))).toThrowError(`templates/demo/template.json: ${message}`);
