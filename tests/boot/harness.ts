@@ -179,7 +179,8 @@ export class BootedProject {
  */
 export async function removeProjectImages(names: string[]): Promise<void> {
   const out = await podman(["images", "--format", "{{.Repository}}:{{.Tag}}"]).catch(() => "");
-  const ours = out.split("\n").filter((image) => names.some((n) => image.includes(`/${n}_`)));
+  // podman-compose names built images <project>_<service>; a service may name its own (<project>).
+  const ours = out.split("\n").filter((image) => names.some((n) => image.includes(`/${n}_`) || image.includes(`/${n}:`)));
   if (ours.length > 0) await execa("podman", ["rmi", "-f", ...ours], { reject: false });
   await execa("podman", ["image", "prune", "-f", "--filter", "label=svc-app.standin"], { reject: false });
 }

@@ -8,13 +8,17 @@ import asyncio
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from taskiq_redis.redis_broker import BaseRedisBroker
 
 from app.core.config import settings
 from app.core.logger import logger
+
+if TYPE_CHECKING:
+    # Only a type here: the healthcheck starts fast without importing taskiq.
+    from taskiq_redis.redis_broker import BaseRedisBroker
 
 INTERVAL_SECONDS = 5.0
 # Missing two beats in a row means the worker is stuck or cannot reach Redis.
@@ -26,7 +30,7 @@ def key(queue: str) -> str:
     return f"{queue}:worker:{socket.gethostname()}"
 
 
-async def beat(broker: BaseRedisBroker) -> None:
+async def beat(broker: "BaseRedisBroker") -> None:
     """Refreshes the heartbeat until cancelled (the worker's shutdown)."""
     while True:
         try:
@@ -37,7 +41,7 @@ async def beat(broker: BaseRedisBroker) -> None:
         await asyncio.sleep(INTERVAL_SECONDS)
 
 
-async def stop(broker: BaseRedisBroker) -> None:
+async def stop(broker: "BaseRedisBroker") -> None:
     """A worker that stops says so at once instead of letting its heartbeat run out."""
     try:
         async with Redis(connection_pool=broker.connection_pool) as redis:
