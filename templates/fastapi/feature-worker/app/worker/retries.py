@@ -8,6 +8,8 @@ from taskiq.exceptions import NoResultError
 from taskiq.kicker import AsyncKicker
 from taskiq.middlewares import SmartRetryMiddleware
 
+from app.worker.jobs import RETRIES_LABEL
+
 MAX_ATTEMPTS = 3
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
@@ -33,7 +35,7 @@ class BackoffRetries(SmartRetryMiddleware):
         """What on_error will decide for this failed attempt (app/worker/jobs.py records it)."""
         if isinstance(exception, NoResultError) or not self.is_retry_on_error(message):
             return False
-        attempts = int(message.labels.get("_retries", 0)) + 1
+        attempts = int(message.labels.get(RETRIES_LABEL, 0)) + 1
         return attempts < int(message.labels.get("max_retries", self.default_retry_count))
 
     def make_delay(self, message: TaskiqMessage, retries: int) -> float:
