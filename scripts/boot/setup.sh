@@ -212,8 +212,27 @@ recipe_postgres() { # rootfs major
     --change "VOLUME $volume")
 }
 
-# The images the templates' Dockerfiles name with the boot tier's answers: FROM lines with the
-# manifest defaults filled in, and again with each of the tier's other answers (--postgres 15).
+# redis:<major>[-alpine]: Debian's redis-server of that major (Debian, not Alpine: trixie ships
+# Redis 8.0) and an entrypoint that does what the official image does: the server as the `redis`
+# user with its data in /data (the working directory and the volume), protected mode off.
+recipe_redis() { # rootfs major
+  local rootfs="$1" major="$2" suite
+  case "$major" in 7) suite=bookworm ;; 8) suite=trixie ;;
+    *) die "no Debian release here ships Redis $major: add a recipe for it" ;; esac
+  bootstrap "$rootfs" "$suite" redis-server redis-tools gosu ca-certificates
+  chroot "$rootfs" redis-server --version | grep -q " v=$major\\." || die "Debian $suite's redis-server is not Redis $major"
+  install -m 755 "$HERE/standins/redis-entrypoint.sh" "$rootfs/usr/local/bin/docker-entrypoint.sh"
+  mkdir -p "$rootfs/data"
+  chroot "$rootfs" chown redis:redis /data
+  slim "$rootfs"
+  CHANGES=("${COMMON_CHANGES[@]}" --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    --change 'WORKDIR /data' --change 'VOLUME /data' --change 'ENTRYPOINT ["docker-entrypoint.sh"]'
+    --change 'CMD ["redis-server"]' --change 'EXPOSE 6379')
+}
+
+# The images the templates' Dockerfiles and Compose files name with the boot tier's answers: FROM
+# lines (and Compose's image: lines, its compose partials' too) with the manifest defaults filled
+# in, and again with each of the tier's other answers (--postgres 15).
 template_images() {
   node --input-type=module - "$REPO/templates" <<'EOF'
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -224,8 +243,9 @@ const walk = (dir, answers) => {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) { walk(p, answers); continue; }
-    if (!/Dockerfile/.test(name)) continue;
-    for (const m of readFileSync(p, "utf8").matchAll(/^FROM\s+(\S+)/gm)) {
+    const compose = /docker-compose/.test(name) || path.basename(dir) === "compose";
+    if (!/Dockerfile/.test(name) && !compose) continue;
+    for (const m of readFileSync(p, "utf8").matchAll(compose ? /^\s*image:\s*["']?([^\s"']+)/gm : /^FROM\s+(\S+)/gm)) {
       const image = m[1].replace(/\{\{options\.(\w+)\}\}/g, (_, o) => answers[o] ?? `{{${o}}}`);
       if (image.includes(":") && !image.includes("{{")) images.add(image);
     }
@@ -253,6 +273,7 @@ recipe_for() { # image -> "function version"
     python:*-slim) local v="${1#python:}"; echo "recipe_python ${v%-slim}" ;;
     node:*-slim) local v="${1#node:}"; echo "recipe_node ${v%-slim}" ;;
     postgres:*) local v="${1#postgres:}"; echo "recipe_postgres ${v%%[.-]*}" ;;
+    redis:*) local v="${1#redis:}"; echo "recipe_redis ${v%%[.-]*}" ;;
     *) die "no stand-in recipe for base image $1" ;;
   esac
 }
@@ -265,6 +286,7 @@ recipe_hash() { # function version
     case "$1" in
       recipe_python) cat "$REPO/scripts/support/poetry_simple_api.py" "$HERE/standins/svc_app_standin_poetry.py" ;;
       recipe_postgres) cat "$HERE/standins/postgres-entrypoint.sh" ;;
+      recipe_redis) cat "$HERE/standins/redis-entrypoint.sh" ;;
     esac
   } | sha256sum | cut -c1-16
 }
