@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const log = pino({ level: config.logLevel, base: { role: "worker" } });
+  const log = pino({ level: config.logLevel }).child({ role: "worker" });
   // Like the API, it starts while the database or Redis are down and waits for them.
   const database = createDatabase(config.databaseUrl, { timeoutMs: config.dbTimeoutMs });
   const worker = startJobWorker({
@@ -51,8 +51,11 @@ async function main(): Promise<void> {
         },
       );
   };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  // `on`, not `once`: under `make worker` (tsx watch) one Ctrl-C arrives twice, from the terminal
+  // and relayed by tsx, and a second signal must not kill the jobs being finished. The grace
+  // period above still bounds the shutdown.
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
 await main();
