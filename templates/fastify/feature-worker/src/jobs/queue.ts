@@ -95,11 +95,13 @@ export function createJobQueue({ url, name, timeoutMs }: JobQueueOptions): JobQu
     get: async (id) => {
       if (!JOB_ID.test(id)) return undefined;
       return bounded("answer", async () => {
-        const job = await queue.getJob(id);
-        if (!job || job.name !== SUMMARIZE_ITEM) return undefined;
-        const state = await job.getState();
-        // Removed between the two reads (its 24 h were over).
+        // The state first, then the job: BullMQ finishes a job (its result, then its state) in
+        // one script, so a job read after its state has "completed" has its result too.
+        const state = await queue.getJobState(id);
         if (state === "unknown") return undefined;
+        const job = await queue.getJob(id);
+        // Removed between the two reads (its 24 h were over), or not a job of this API.
+        if (!job || job.name !== SUMMARIZE_ITEM) return undefined;
         return toJobOut(job, jobStatus(state, job.attemptsMade));
       });
     },
