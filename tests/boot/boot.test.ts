@@ -1,7 +1,7 @@
 import { afterAll } from "vitest";
 import { describeBootStep } from "./boot-step.js";
 import { removeProjectImages } from "./harness.js";
-import { describeVariants, describeWorkerVariants, type VariantNumbers } from "./variants.js";
+import { describeVariants, type VariantNumbers } from "./variants.js";
 
 // One file, in this order: the variants build the images that the boot-step checks then reuse
 // (same project name, so every layer comes from the cache).
@@ -9,7 +9,6 @@ const numbers = new Map<string, VariantNumbers>();
 const names = new Map<string, string>();
 
 describeVariants(numbers, names);
-describeWorkerVariants(names);
 describeBootStep(names);
 
 afterAll(async () => {

@@ -9,7 +9,6 @@ import { exerciseItemsApi } from "../e2e/http.js";
 import { runCommands } from "../e2e/walk.js";
 import { manifestNamed } from "../helpers/expected.js";
 import { terminalEnv } from "../helpers/pack.js";
-import { freePort } from "../helpers/standins.js";
 import { BootedProject, foundInArchive, codeFile, label, podman, seconds, uniqueName, variantFlags, VARIANTS, type Variant } from "./harness.js";
 
 /** What the closing note reports per variant. */
@@ -181,79 +180,6 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
       await exerciseItemsApi(user.base);
       await user.compose(["down", "-v"]);
       expect(await user.leftovers()).toEqual([]);
-    });
-  });
-}
-
-/** The worker feature, once per stack that has it: the variant it boots with `--features worker`. */
-const WORKER_VARIANTS: readonly Variant[] = [{ stack: "fastify", orm: "drizzle", pm: "npm" }];
-
-/**
- * The worker feature on a real engine: `--boot` starts web, worker, Redis and Postgres, all four
- * healthy (the worker's healthcheck reads its heartbeat in Redis), the worker runs non-root, and a
- * job enqueued over HTTP is run by the worker container to success.
- */
-export function describeWorkerVariants(names: Map<string, string>): void {
-  describe.each(WORKER_VARIANTS.map((v) => ({ ...v, title: `${label(v)} --features worker` })))("$title", (variant: Variant & { title: string }) => {
-    const name = uniqueName(variant);
-    names.set(variant.title, name);
-    let project: BootedProject;
-
-    afterAll(async () => {
-      await project?.cleanup();
-    });
-
-    it("--boot starts web, worker, redis and db; the web answers /health (database and queue) within the timeout", async () => {
-      project = await BootedProject.plan(name);
-      // The host's own Redis holds 6379, as its Postgres holds 5432.
-      project.env.REDIS_PORT = String(await freePort());
-      const r = await project.create(["--yes", "--json", ...variantFlags(variant), "--features", "worker", "--no-install", "--boot", "--boot-timeout", "300"]);
-      expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
-      const boot = (JSON.parse(r.stdout).steps as { name: string; status: string; message: string }[]).find((s) => s.name === "boot")!;
-      expect(boot.status, `${boot.message}\n${r.stderr}`).toBe("ok");
-      expect((await project.containers(false)).map((c) => c.service).sort()).toEqual(["db", "redis", "web", "worker"]);
-      const health = await fetch(`${project.base}/health`);
-      expect(await health.json()).toEqual({ status: "ok", database: "ok", queue: "ok" });
-    });
-
-    it("the worker runs `node dist/worker.js` as uid 1001, Redis not as root, and all four healthchecks pass", async () => {
-      const status = await project.exec("worker", ["cat", "/proc/1/status"]);
-      expect(status.output).toMatch(/^Uid:\s+1001\s+1001\s+1001\s+1001$/m);
-      expect(status.output).toMatch(/^Gid:\s+1001\s+1001\s+1001\s+1001$/m);
-      expect((await project.exec("worker", ["cat", "/proc/1/cmdline"])).output).toMatch(/node\x00dist\/worker\.js/);
-      const redis = await project.exec("redis", ["cat", "/proc/1/status"]);
-      expect(redis.output).toMatch(/^Uid:\s+[1-9]\d*\s/m);
-      for (const service of ["db", "redis", "web", "worker"]) {
-        const { id } = await project.container(service);
-        // The worker turns healthy with its first heartbeat, which may follow the web's by a moment.
-        let r = await execa("podman", ["healthcheck", "run", id], { reject: false, all: true });
-        for (let i = 0; r.exitCode !== 0 && i < 30; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          r = await execa("podman", ["healthcheck", "run", id], { reject: false, all: true });
-        }
-        expect(r.exitCode, `${service} healthcheck: ${r.all}`).toBe(0);
-      }
-    });
-
-    it("a job enqueued over HTTP is run by the worker container: succeeded, with the item's summary", async () => {
-      const post = (path: string, body?: unknown) =>
-        fetch(`${project.base}${path}`, { method: "POST", ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) });
-      const item = (await (await post("/items", { name: "boot job", description: "one two three" })).json()) as { id: number };
-      const queued = await post(`/items/${item.id}/jobs`);
-      expect(queued.status).toBe(202);
-      const job = (await queued.json()) as { id: string; status: string };
-      expect(queued.headers.get("location")).toBe(`/jobs/${job.id}`);
-      let seen = job;
-      for (const until = Date.now() + 60_000; !["succeeded", "failed"].includes(seen.status) && Date.now() < until; ) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        seen = (await (await fetch(`${project.base}/jobs/${job.id}`)).json()) as typeof job;
-      }
-      expect(seen).toMatchObject({ status: "succeeded", attempts: 1, result: { item_id: item.id, name_length: 8, description_words: 3 }, error: null });
-    });
-
-    it("docker compose down -v leaves no container, volume or network behind", async () => {
-      await project.compose(["down", "-v"]);
-      expect(await project.leftovers()).toEqual([]);
     });
   });
 }
