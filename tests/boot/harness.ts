@@ -15,6 +15,8 @@ export interface Variant {
   readonly pm?: "npm" | "pnpm" | "uv";
   /** A PostgreSQL major other than the default (18). */
   readonly postgres?: "15";
+  /** Optional features (--features), none by default. */
+  readonly features?: readonly string[];
 }
 
 // Each stack boots once on the default PostgreSQL (18) and once more on 15. A new answer here
@@ -27,21 +29,28 @@ export const VARIANTS: readonly Variant[] = [
   { stack: "fastify", orm: "typeorm", pm: "npm", postgres: "15" },
   { stack: "fastify", orm: "kysely", pm: "npm", postgres: "15" },
   { stack: "fastify", orm: "drizzle", pm: "pnpm", postgres: "15" },
+  // The worker feature: web, worker, redis and db (a redis:8-alpine stand-in).
+  { stack: "fastapi", orm: "sqlalchemy", features: ["worker"] },
 ];
 
-export const label = (v: Variant) => [v.stack, v.orm, v.pm, v.postgres && `pg${v.postgres}`].filter(Boolean).join(" ");
+export const label = (v: Variant) => [v.stack, v.orm, v.pm, v.postgres && `pg${v.postgres}`, ...(v.features ?? [])].filter(Boolean).join(" ");
 
 /**
  * The answers as flags; everything else (Python, Node, install, git) is the CLI's default. The
  * package manager is always named: its default follows the one running the tests.
  */
-export const variantFlags = (v: Variant) => ["--stack", v.stack, "--orm", v.orm, ...(v.pm ? ["--pm", v.pm] : []), ...(v.postgres ? ["--postgres", v.postgres] : [])];
+export const variantFlags = (v: Variant) => ["--stack", v.stack, "--orm", v.orm, ...(v.pm ? ["--pm", v.pm] : []), ...(v.postgres ? ["--postgres", v.postgres] : []),
+  ...(v.features?.length ? ["--features", v.features.join(",")] : [])];
+
+/** The Compose services a variant runs; those with a `build:` make the project's images. */
+export const servicesOf = (v: Variant) => ["db", "web", ...(v.features?.includes("worker") ? ["redis", "worker"] : [])].sort();
+export const builtServicesOf = (v: Variant) => servicesOf(v).filter((s) => s !== "redis");
 
 /** A file of the service's own code inside its image, relative to the WORKDIR /home/code. */
 export const codeFile = (v: Variant) => (v.stack === "fastapi" ? "app/main.py" : "dist/main.js");
 
 /** A project name unique to this run (it is also the Compose project, so runs never collide). */
-export const uniqueName = (v: Variant) => `boot-${v.stack}-${v.orm}${v.pm ? `-${v.pm}` : ""}-${randomBytes(3).toString("hex")}`;
+export const uniqueName = (v: Variant) => `boot-${v.stack}-${v.orm}${v.pm ? `-${v.pm}` : ""}${(v.features ?? []).map((f) => `-${f}`).join("")}-${randomBytes(3).toString("hex")}`;
 
 /** `podman ...`, failing with the command and the tail of its output. */
 export const podman = (args: string[]) => sh("podman", args, { cwd: "/" });
@@ -54,10 +63,11 @@ interface ContainerInfo { id: string; service: string; image: string; state: str
  */
 export class BootedProject {
   readonly env: Record<string, string>;
-  private constructor(readonly name: string, readonly dir: string, readonly ports: { web: number; db?: number }) {
-    // The host's Postgres holds 127.0.0.1:5432: the stack gets free ports through the environment,
-    // which wins over .env for Docker Compose and for the CLI's health wait alike.
-    this.env = { ...inject("engineEnv"), WEB_PORT: String(ports.web), ...(ports.db ? { DB_PORT: String(ports.db) } : {}) };
+  private constructor(readonly name: string, readonly dir: string, readonly ports: { web: number; db?: number; redis: number }) {
+    // The host's Postgres holds 127.0.0.1:5432 (and its Redis 6379): the stack gets free ports
+    // through the environment, which wins over .env for Docker Compose and for the CLI's health
+    // wait alike (REDIS_PORT is there for every variant; only the worker feature's Compose uses it).
+    this.env = { ...inject("engineEnv"), WEB_PORT: String(ports.web), REDIS_PORT: String(ports.redis), ...(ports.db ? { DB_PORT: String(ports.db) } : {}) };
   }
 
   /**
@@ -65,7 +75,7 @@ export class BootedProject {
    * DB_PORT to .env (5432), as for a user who moved nothing.
    */
   static async plan(name: string, options: { dbPort?: boolean } = {}): Promise<BootedProject> {
-    return new BootedProject(name, path.join(tempDir("svc-boot-"), name), { web: await freePort(), ...(options.dbPort === false ? {} : { db: await freePort() }) });
+    return new BootedProject(name, path.join(tempDir("svc-boot-"), name), { web: await freePort(), redis: await freePort(), ...(options.dbPort === false ? {} : { db: await freePort() }) });
   }
 
   get base(): string {

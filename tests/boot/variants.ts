@@ -9,7 +9,7 @@ import { exerciseItemsApi } from "../e2e/http.js";
 import { runCommands } from "../e2e/walk.js";
 import { manifestNamed } from "../helpers/expected.js";
 import { terminalEnv } from "../helpers/pack.js";
-import { BootedProject, foundInArchive, codeFile, label, podman, seconds, uniqueName, variantFlags, VARIANTS, type Variant } from "./harness.js";
+import { BootedProject, builtServicesOf, foundInArchive, codeFile, label, podman, seconds, servicesOf, uniqueName, variantFlags, VARIANTS, type Variant } from "./harness.js";
 
 /** What the closing note reports per variant. */
 export interface VariantNumbers {
@@ -61,14 +61,14 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
 
       // Build time: from the start of the boot step until the newer of the two images was written.
       const bootStarted = ended - boot.durationMs;
-      const images = await project.images();
-      expect(images.map((i) => i.service).sort()).toEqual(["db", "web"]);
+      const images = (await project.images()).filter((i) => builtServicesOf(variant).includes(i.service));
+      expect((await project.images()).map((i) => i.service).sort()).toEqual(servicesOf(variant));
       const created = await Promise.all(images.map(async (i) => Date.parse((await podman(["image", "inspect", "--format", "{{.Created}}", i.id])).trim().replace(/ \+0000 UTC$/, "Z").replace(" ", "T"))));
       row.coldBuildS = seconds(Math.max(...created) - Math.max(bootStarted, started));
       for (const i of images) {
         const size = Number((await podman(["image", "inspect", "--format", "{{.Size}}", i.id])).trim());
         if (i.service === "web") row.webImageMB = Math.round(size / 1e6);
-        else row.dbImageMB = Math.round(size / 1e6);
+        else if (i.service === "db") row.dbImageMB = Math.round(size / 1e6);
       }
     });
 
@@ -100,8 +100,12 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
       await exerciseItemsApi(project.base);
     });
 
-    it("both Compose healthchecks pass (podman 4.3 runs them only when asked: podman healthcheck run)", async () => {
-      for (const service of ["db", "web"]) {
+    if (variant.features?.includes("worker")) it("the worker: the web image as uid 1001 with another command, healthy; a job queued over HTTP succeeds", async () => {
+      await checkWorkerContainer(project);
+    });
+
+    it("every Compose healthcheck passes (podman 4.3 runs them only when asked: podman healthcheck run)", async () => {
+      for (const service of servicesOf(variant)) {
         const { id } = await project.container(service);
         const r = await execa("podman", ["healthcheck", "run", id], { reject: false, all: true });
         expect(r.exitCode, `${service} healthcheck: ${r.all}`).toBe(0);
@@ -113,7 +117,7 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
       expect(secrets.length, "generated secrets in .env").toBeGreaterThan(0);
       const dir = mkdtempSync(path.join(tmpdir(), "svc-boot-save-"));
       try {
-        for (const image of await project.images()) {
+        for (const image of (await project.images()).filter((i) => builtServicesOf(variant).includes(i.service))) {
           const file = path.join(dir, `${image.service}.tar`);
           await podman(["save", "--format", "docker-archive", "-o", file, image.id]);
           // The search must be able to see into layers: a line of the project's own files is found.
@@ -142,7 +146,7 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
     });
 
     it("docker compose down -v leaves no container, volume or network behind", async () => {
-      expect((await project.containers(false)).length).toBe(2);
+      expect((await project.containers(false)).length).toBe(servicesOf(variant).length);
       await project.compose(["down", "-v"]);
       expect(await project.leftovers()).toEqual([]);
     });
@@ -174,7 +178,7 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
       const ran = await runCommands(docker.commands, { cwd: path.dirname(user.dir), env: terminalEnv(user.env), timeoutMs: 600_000 });
       row.makeUpS = seconds(ran.durationMs);
       const waits = [...ran.output.matchAll(/Healthy \(waited (\d+)s\)/g)].map((m) => Number(m[1]));
-      expect(waits.length, `one healthy container per service:\n${ran.output}`).toBe(2);
+      expect(waits.length, `one healthy container per service:\n${ran.output}`).toBe(servicesOf(variant).length);
       row.upWaitS = Math.max(...waits);
       // make up has returned: the first request must find the service and its database ready.
       await exerciseItemsApi(user.base);
@@ -188,4 +192,42 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
 function layerProbe(project: BootedProject, file: string): string {
   const text = readFileSync(path.join(project.dir, file), "utf8");
   return text.split("\n").find((line) => line.trim().length > 24)!;
+}
+
+/**
+ * The worker feature's container, from outside: the web image (the same build) running taskiq as
+ * uid 1001, its healthcheck (the heartbeat it refreshes in Redis) passing, and a job queued over
+ * the published port run to the end by it.
+ */
+async function checkWorkerContainer(project: BootedProject): Promise<void> {
+  const [web, worker] = [await project.container("web"), await project.container("worker")];
+  const imageId = (image: string) => podman(["image", "inspect", "--format", "{{.Id}}", image]).then((id) => id.trim());
+  expect(await imageId(worker.image), "the worker runs the web image").toBe(await imageId(web.image));
+  const status = await project.exec("worker", ["cat", "/proc/1/status"]);
+  expect(status.output).toMatch(/^Uid:\s+1001\s+1001\s+1001\s+1001$/m);
+  expect(status.output).toMatch(/^Gid:\s+1001\s+1001\s+1001\s+1001$/m);
+  expect((await project.exec("worker", ["cat", "/proc/1/cmdline"])).output).toMatch(/taskiq\x00worker/);
+  // The boot step waits for web only: the worker's first heartbeat may take a few seconds more.
+  let health = await execa("podman", ["healthcheck", "run", worker.id], { reject: false, all: true });
+  for (let i = 0; i < 60 && health.exitCode !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    health = await execa("podman", ["healthcheck", "run", worker.id], { reject: false, all: true });
+  }
+  expect(health.exitCode, `worker healthcheck: ${health.all}`).toBe(0);
+
+  const post = async (p: string, body?: unknown) => {
+    const r = await fetch(`${project.base}${p}`, { method: "POST", headers: body ? { "content-type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+    return { status: r.status, location: r.headers.get("location"), json: (await r.json()) as Record<string, unknown> };
+  };
+  const item = await post("/items", { name: "booted", description: "run by the worker container" });
+  expect(item.status).toBe(201);
+  const queued = await post(`/items/${item.json.id}/jobs`);
+  expect(queued.status, JSON.stringify(queued.json)).toBe(202);
+  let job = queued.json;
+  for (let i = 0; i < 300 && !["succeeded", "failed"].includes(String(job.status)); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    job = (await (await fetch(`${project.base}${queued.location}`)).json()) as Record<string, unknown>;
+  }
+  const logs = await execa("podman", ["logs", "--tail", "30", worker.id], { reject: false, all: true });
+  expect(job, `the worker's last output:\n${logs.all}`).toMatchObject({ status: "succeeded", attempts: 1, result: { item_id: item.json.id, name_length: 6, description_words: 5 } });
 }

@@ -65,9 +65,11 @@ describe("every combination of options, rendered in memory", () => {
       if (steps.some((s) => s.uses?.startsWith("pnpm/action-setup") && !s.with?.version)) {
         expect(JSON.parse(text("package.json")).packageManager, name).toMatch(/^pnpm@\d/);
       }
-      // The tests' database is the Postgres major Compose runs.
+      // The tests' database is the Postgres major Compose runs; with a job queue, its Redis too.
       const images = Object.values(workflow.jobs).flatMap((j) => Object.values(j.services ?? {}).map((s) => s.image));
-      expect(images, name).toEqual([`postgres:${flagValue(v.options.postgres!)}-alpine`]);
+      const redis = (parseYaml(text("docker-compose.yml")) as { services: Record<string, { image?: string }> }).services.redis?.image;
+      expect(images, name).toEqual([`postgres:${flagValue(v.options.postgres!)}-alpine`, ...(redis ? [redis] : [])]);
+      if (redis) expect(text(".github/workflows/ci.yml"), `${name}: the tests reach the Redis service`).toMatch(/^ +REDIS_URL: redis:\/\/localhost:6379\/0$/m);
       // Every Dockerfile of the project is built.
       const dockerfiles = [...v.files.keys()].filter((p) => /(^|\/)(Dockerfile|[^/]+\.Dockerfile)$/.test(p));
       expect(dockerfiles.length, name).toBe(2);

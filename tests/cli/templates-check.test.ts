@@ -147,7 +147,7 @@ describe("create-svc-app templates check", () => {
     if (r.stderr.includes("skipped: uv.lock")) {
       expect(CI, "uv is missing: CI installs it").toBe(false);
     } else {
-      expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-uv-sqlmodel/uv.lock.hbs: `))).toMatch(/does not match pyproject\.toml \(uv lock --check: .*\): run pnpm templates:lock --only orm=sqlmodel --only pm=uv \[lock\]$/);
+      expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-uv-sqlmodel/uv.lock.hbs: `))).toMatch(/does not match pyproject\.toml \(uv lock --check: .*\): run pnpm templates:lock --only orm=sqlmodel --only pm=uv( --only \S+)* \[lock\]$/);
     }
   });
 

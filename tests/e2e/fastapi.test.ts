@@ -12,6 +12,7 @@ import { CI, dropDatabaseAndRole, expectSecretKept, missingPrerequisites, psql, 
 import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
+import { checkJobsContract, QueueUnderTest, queueOutageBoundMs, startWorker } from "./jobs-contract.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
 // PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
@@ -63,10 +64,13 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   const pm = (args: string[]) => sh(tool, args, { cwd: dir, env });
 
   const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
+  // The worker feature: a queue of this variant's own on the machine's Redis (jobs-contract.ts).
+  const queue = Array.isArray(options.features) && options.features.includes("worker") ? new QueueUnderTest() : undefined;
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
     await service.teardown();
+    await queue?.teardown();
     await dropDatabaseAndRole(dbName, dbUser);
     // The generated project (with its virtualenv or node_modules) goes too.
     if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -130,14 +134,21 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   it("7. boots with uvicorn, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {
     const port = await freePort();
     // The app reaches Postgres through a relay the test can cut (step 9); the environment wins over .env.
-    await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) =>
+    await timings.time(variant, "boot+http", () => service.bootAndExercise(async (dbPort) =>
       startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
-        cwd: dir, env: { ...process.env, ...env, DB_PORT: String(dbPort) } as Record<string, string>, port,
+        cwd: dir, env: { ...process.env, ...env, DB_PORT: String(dbPort), ...(await queue?.serviceEnv()) } as Record<string, string>, port,
       })));
   });
 
   it("8. bad input is a 4xx JSON error, never a 500, and the table holds exactly what valid requests wrote", async () => {
     await timings.time(variant, "bad input", () => service.badInput());
+  });
+
+  if (queue) it("8b. the job queue: its table, jobs run by `make worker` (one succeeds, one fails after 3 attempts), Redis refused and unresponsive: 503 in time", async () => {
+    service.report.jobs = await timings.time(variant, "jobs", () => checkJobsContract(service.server!.base, queue, {
+      boundMs: queueOutageBoundMs(dir),
+      startWorker: () => startWorker(["make", "worker"], { cwd: dir, env: { ...process.env, ...env, ...queue.workerEnv() } as Record<string, string> }),
+    }));
   });
 
   contractSteps(9, service, timings, () => dir);
