@@ -19,7 +19,7 @@ export function apiRedis(url: string, timeoutMs: number): Redis {
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     // Reconnects in the background, soon: the API serves jobs again within a second of Redis.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 500),
+    retryStrategy: (attempt) => Math.min(attempt * 100, 300),
   });
   // Outages are reported by the requests that meet them (503) and by /health, not as events.
   client.on("error", () => {});

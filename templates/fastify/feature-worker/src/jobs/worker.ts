@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
+import { isRedisUnavailable } from "../core/errors.js";
 import type { Database } from "../db/index.js";
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, heartbeatKey } from "./heartbeat.js";
 import { workerRedis } from "./redis.js";
@@ -63,6 +64,10 @@ export function startJobWorker({
   // One line when Redis goes away and one when it is back, not one per reconnection attempt.
   let unreachable = false;
   worker.on("error", (err) => {
+    if (!isRedisUnavailable(err)) {
+      log.error({ err }, "worker error");
+      return;
+    }
     if (unreachable) return;
     unreachable = true;
     log.error({ err }, "Redis unreachable, retrying");
