@@ -180,8 +180,7 @@ export class BootedProject {
  */
 export async function removeProjectImages(names: string[]): Promise<void> {
   const out = await podman(["images", "--format", "{{.Repository}}:{{.Tag}}"]).catch(() => "");
-  // podman-compose names a built image <project>_<service>; one the Compose file names itself
-  // (the worker feature's, which web builds and worker runs) is the project's name.
+  // podman-compose names built images <project>_<service>; a service may name its own (<project>).
   const ours = out.split("\n").filter((image) => names.some((n) => image.includes(`/${n}_`) || image.includes(`/${n}:`)));
   if (ours.length > 0) await execa("podman", ["rmi", "-f", ...ours], { reject: false });
   await execa("podman", ["image", "prune", "-f", "--filter", "label=svc-app.standin"], { reject: false });
