@@ -31,6 +31,7 @@ export const VARIANTS: readonly Variant[] = [
   { stack: "fastify", orm: "drizzle", pm: "pnpm", postgres: "15" },
   // The worker feature: web, worker, redis and db (a redis:8-alpine stand-in).
   { stack: "fastapi", orm: "sqlalchemy", features: ["worker"] },
+  { stack: "fastify", orm: "drizzle", pm: "npm", features: ["worker"] },
 ];
 
 export const label = (v: Variant) => [v.stack, v.orm, v.pm, v.postgres && `pg${v.postgres}`, ...(v.features ?? [])].filter(Boolean).join(" ");

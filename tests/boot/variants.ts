@@ -101,7 +101,7 @@ export function describeVariants(numbers: Map<string, VariantNumbers>, names: Ma
     });
 
     if (variant.features?.includes("worker")) it("the worker: the web image as uid 1001 with another command, healthy; a job queued over HTTP succeeds", async () => {
-      await checkWorkerContainer(project);
+      await checkWorkerContainer(project, variant);
     });
 
     it("every Compose healthcheck passes (podman 4.3 runs them only when asked: podman healthcheck run)", async () => {
@@ -195,18 +195,19 @@ function layerProbe(project: BootedProject, file: string): string {
 }
 
 /**
- * The worker feature's container, from outside: the web image (the same build) running taskiq as
- * uid 1001, its healthcheck (the heartbeat it refreshes in Redis) passing, and a job queued over
- * the published port run to the end by it.
+ * The worker feature's container, from outside: the web image (the same build) running its
+ * worker (FastAPI: taskiq; Fastify: node dist/worker.js) as uid 1001, its healthcheck (the
+ * heartbeat it refreshes in Redis) passing, and a job queued over the published port run to the
+ * end by it.
  */
-async function checkWorkerContainer(project: BootedProject): Promise<void> {
+async function checkWorkerContainer(project: BootedProject, variant: Variant): Promise<void> {
   const [web, worker] = [await project.container("web"), await project.container("worker")];
   const imageId = (image: string) => podman(["image", "inspect", "--format", "{{.Id}}", image]).then((id) => id.trim());
   expect(await imageId(worker.image), "the worker runs the web image").toBe(await imageId(web.image));
   const status = await project.exec("worker", ["cat", "/proc/1/status"]);
   expect(status.output).toMatch(/^Uid:\s+1001\s+1001\s+1001\s+1001$/m);
   expect(status.output).toMatch(/^Gid:\s+1001\s+1001\s+1001\s+1001$/m);
-  expect((await project.exec("worker", ["cat", "/proc/1/cmdline"])).output).toMatch(/taskiq\x00worker/);
+  expect((await project.exec("worker", ["cat", "/proc/1/cmdline"])).output).toMatch(variant.stack === "fastapi" ? /taskiq\x00worker/ : /node\x00dist\/worker\.js/);
   // The boot step waits for web only: the worker's first heartbeat may take a few seconds more.
   let health = await execa("podman", ["healthcheck", "run", worker.id], { reject: false, all: true });
   for (let i = 0; i < 60 && health.exitCode !== 0; i++) {

