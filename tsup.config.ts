@@ -3,6 +3,24 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { defineConfig, type Options } from "tsup";
 
+type Plugin = NonNullable<Options["esbuildPlugins"]>[number];
+
+/**
+ * Node's built-in modules through `require` (the banner's), not ESM imports: Node wraps each
+ * built-in an ES module imports in a module record of all its exports, and resolves, links and
+ * evaluates it as a module of its own (about 0.4 ms apiece at start, for some fifteen); a
+ * require is a lookup. The bundled CommonJS dependencies already load them this way.
+ */
+const builtinsByRequire: Plugin = {
+  name: "builtins-by-require",
+  setup(build) {
+    // Static imports only: a dynamic import() of a CommonJS module in a split bundle would give
+    // just its default export, and a module loaded on use pays for its wrapper only then.
+    build.onResolve({ filter: /^node:/ }, (args) => (args.kind === "import-statement" ? { path: args.path, namespace: "builtin" } : undefined));
+    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+  },
+};
+
 const common: Options = {
   format: ["esm"],
   target: "node20",
@@ -15,6 +33,8 @@ const common: Options = {
   // run may not need (prompts, update, templates check, the step runner's execa) stays behind a
   // dynamic import, in a chunk of its own.
   noExternal: [/.*/],
+  esbuildPlugins: [builtinsByRequire],
+  removeNodeProtocol: false,
   esbuildOptions(options) {
     options.chunkNames = "chunk-[name]-[hash]";
   },

@@ -41,7 +41,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
     prompter: clackPrompter({ input: io.stdin, output: human, signal }),
   });
   const manifest = manifests.find((m) => m.name === answers.stack)!;
-  // Which database path the summary leads with depends on what answers here (pg_isready, docker
+  // Which database path the summary leads with depends on what answers here (a Postgres, docker
   // info). A run with no install or boot step looks while it renders and writes the files; after
   // those steps (minutes, and boot may start a database) the look comes at the end, as it must.
   const lookout = new AbortController();
