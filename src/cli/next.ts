@@ -2,7 +2,7 @@ import type { Answers } from "../options/types.js";
 import { probe } from "../options/probe.js";
 import { postgresAnswers } from "../options/postgres.js";
 import type { DatabasePath, Manifest } from "../templates/manifest.js";
-import { installCommands } from "../steps/steps.js";
+import { installCommands } from "../steps/install.js";
 import { busyPorts, freePortAbove } from "../steps/ports.js";
 import { quote } from "../steps/runner.js";
 

@@ -76,22 +76,46 @@ function ping(address: PostgresAddress, startup: Buffer, { timeoutMs, signal }: 
     if (signal?.aborted) return resolve(false);
     let reply = Buffer.alloc(0);
     let settled = false;
-    /** The answer, once; the socket is closed (`end` sends a last message first). */
+    /**
+     * The answer, once; the socket is closed at once, after a last message if any (written to
+     * the kernel right away: a local socket takes it whole). Not `end()`, which would keep the
+     * run alive until the server hangs up, long enough for V8's idle-time collections to start.
+     */
     const done = (up: boolean, last?: Buffer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      if (last) socket.end(last);
-      else socket.destroy();
+      if (last) socket.write(last);
+      socket.destroy();
       resolve(up);
     };
     const onAbort = () => done(false);
-    const timer = setTimeout(() => done(false), timeoutMs);
+    // The time runs from the last step the socket made (connected, some bytes): a run busy
+    // rendering while the server answered must not take the answer for silence. When the timer
+    // fires, what arrived meanwhile is read first (I/O comes before setImmediate in a turn of the
+    // event loop); only a turn without progress ends the look.
+    let steps = 0;
+    const wait = () => setTimeout(() => {
+      const seen = steps;
+      setImmediate(() => {
+        if (steps === seen) done(false);
+      });
+    }, timeoutMs);
+    let timer = wait();
+    const progressed = () => {
+      steps++;
+      clearTimeout(timer);
+      timer = wait();
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
     const socket: Socket = "socket" in address ? connect(address.socket) : connect(address.port, address.host);
-    socket.once("connect", () => socket.write(startup));
+    socket.once("connect", () => {
+      progressed();
+      socket.write(startup);
+    });
     socket.on("data", (chunk: Buffer) => {
+      progressed();
       reply = Buffer.concat([reply, chunk]);
       const answer = readAnswer(reply);
       if (answer === undefined) return; // the first message is not complete yet

@@ -1,6 +1,6 @@
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { CancelledError, UserError } from "../errors.js";
+import { randomBytes } from "../random.js";
 import type { FileMap, RenderedFile } from "../render/render.js";
 import { errorCode, type FsLike } from "./fs.js";
 import { appendMissingKeys, type KeptFile } from "./keep.js";
@@ -222,7 +222,7 @@ async function checkConflicts(fs: FsLike, targetDir: string, files: FileMap, for
 }
 
 async function makeStaging(fs: FsLike, targetDir: string, targetExists: boolean, undo: (() => Promise<void>)[]): Promise<string> {
-  const suffix = randomBytes(4).toString("hex");
+  const suffix = (await randomBytes(4)).toString("hex");
   const beside = path.join(path.dirname(targetDir), `.${path.basename(targetDir)}.svc-app-${suffix}`);
   try {
     await fs.mkdir(beside, {});

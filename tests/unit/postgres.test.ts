@@ -80,6 +80,16 @@ describe("postgresAnswers", () => {
     expect(await postgresAnswers({ PGHOST: path.join(silent.dir, "nothing-here") }, { timeoutMs: 2_000 })).toBe(false);
   });
 
+  it("takes an answer that came while the run was busy for an answer, not for silence", async () => {
+    const { dir } = await serverAnswering(authentication(0));
+    const looking = postgresAnswers({ PGHOST: dir }, { timeoutMs: 50 });
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // the run renders and writes, synchronously, well past the look's timeout
+    }
+    expect(await looking).toBe(true);
+  });
+
   it("stops looking when the run no longer needs the answer", async () => {
     const silent = await serverAnswering(undefined);
     const abort = new AbortController();
