@@ -37,7 +37,7 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
     fs: io.fs,
     interactive,
     noPrompts,
-    prompter: clackPrompter({ input: io.stdin, output: human, signal }),
+    prompter: clackPrompter({ get input() { return io.stdin; }, output: human, signal }),
   });
   const manifest = manifests.find((m) => m.name === answers.stack)!;
   // Which database path the summary leads with depends on what answers here (a Postgres, docker
