@@ -15,9 +15,13 @@ const builtinsByRequire: Plugin = {
   name: "builtins-by-require",
   setup(build) {
     // Static imports only: a dynamic import() of a CommonJS module in a split bundle would give
-    // just its default export, and a module loaded on use pays for its wrapper only then.
-    build.onResolve({ filter: /^node:/ }, (args) => (args.kind === "import-statement" ? { path: args.path, namespace: "builtin" } : undefined));
-    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+    // just its default export, and a module loaded on use pays for its wrapper only then. One
+    // wrapper per importing module (the importer in its name), so that each lands in its
+    // importer's chunk instead of a chunk of its own, one more module to load.
+    // Our own modules only (the bundled ES packages are loaded on use, and esbuild will not
+    // give their `import x from` a CommonJS default).
+    build.onResolve({ filter: /^node:/ }, (args) => (args.kind === "import-statement" && !/[\\/]node_modules[\\/]/.test(args.importer) ? { path: `${args.path}?from=${args.importer}`, namespace: "builtin" } : undefined));
+    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path.split("?")[0])});`, loader: "js" }));
   },
 };
 
@@ -68,7 +72,7 @@ function writeLicenses(): void {
   const metafile = path.resolve("dist/metafile-esm.json");
   const { inputs } = JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> };
   rmSync(metafile);
-  const dirs = new Set(Object.keys(inputs).flatMap((input) => {
+  const dirs = new Set(Object.keys(inputs).filter((input) => !input.startsWith("builtin:")).flatMap((input) => {
     const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/@.][^/]*)\//.exec(input);
     return m ? [path.resolve(m[1]!)] : [];
   }));
