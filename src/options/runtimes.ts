@@ -29,18 +29,8 @@ function versionsIn(dir: string, re: RegExp): string[] {
   }
 }
 
-/** The names in the folders of PATH: one read of each folder, instead of a look-up per program asked about. */
-function programsOnPath(env: Env): Set<string> {
-  const names = new Set<string>();
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    try {
-      for (const name of readdirSync(dir)) names.add(process.platform === "win32" ? name.toLowerCase().replace(/\.(exe|cmd|bat)$/, "") : name);
-    } catch {
-      // not a folder, or not readable: nothing found there
-    }
-  }
-  return names;
+function onPath(env: Env, program: string): boolean {
+  return (env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, program)));
 }
 
 /**
@@ -56,20 +46,16 @@ function uvPythons(env: Env, home: string): string[] {
 
 /**
  * Pythons installed here: pyenv's versions, `python3.X` on PATH (the system's, Homebrew's,
- * deadsnakes', pyenv's shims) and uv's managed ones. Only folders are read, each once.
+ * deadsnakes', pyenv's shims) and uv's managed ones. Only folders are read.
  */
 export async function scanPython(env: Env): Promise<RuntimeScan> {
   const home = env.HOME ?? homedir();
   const pyenvRoot = env.PYENV_ROOT ?? path.join(home, ".pyenv");
   const found = new Set(versionsIn(path.join(pyenvRoot, "versions"), PYTHON_RE));
   const managers: string[] = [];
-  const onPath = programsOnPath(env);
-  if (existsSync(path.join(pyenvRoot, "versions")) || onPath.has("pyenv")) managers.push("pyenv");
-  for (const name of onPath) {
-    const minor = /^python3\.(\d+)$/.exec(name)?.[1];
-    if (minor !== undefined && Number(minor) >= 8) found.add(`3.${minor}`);
-  }
-  if (onPath.has("uv")) managers.push("uv");
+  if (existsSync(path.join(pyenvRoot, "versions")) || onPath(env, "pyenv")) managers.push("pyenv");
+  for (let minor = 8; minor <= 20; minor++) if (onPath(env, `python3.${minor}`)) found.add(`3.${minor}`);
+  if (onPath(env, "uv")) managers.push("uv");
   for (const v of uvPythons(env, home)) found.add(v);
   return { kind: "python", found, managers };
 }
