@@ -111,11 +111,13 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const base = { ms: median(results[0].ms), cpu: median(results[0].cpu), kib: median(results[0].kib), ir: median(results[0].ir) };
+// CPU: the mean, since GNU time counts it in 10 ms steps (a median would be one of those steps).
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const base = { ms: median(results[0].ms), cpu: mean(results[0].cpu), kib: median(results[0].kib), ir: median(results[0].ir) };
 const spread = (xs) => `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
 const millions = (n) => `${(n / 1e6).toFixed(0)}M`;
 const rows = all.map((c, j) => {
-  const [ms, cpu, kib, ir] = [median(results[j].ms), median(results[j].cpu), median(results[j].kib), median(results[j].ir)];
+  const [ms, cpu, kib, ir] = [median(results[j].ms), mean(results[j].cpu), median(results[j].kib), median(results[j].ir)];
   const label = results[j].files ? `${c.name} (${results[j].files} files)` : c.name;
   const instructions = valgrind ? ` ${millions(ir)} | ${(ir / base.ir).toFixed(2)}x |` : "";
   return `| ${label} | ${Math.round(ms)} ms (${spread(results[j].ms)}) | ${(ms / base.ms).toFixed(2)}x | ${Math.round(cpu)} ms | ${(cpu / base.cpu).toFixed(2)}x |${instructions} ${(kib / 1024).toFixed(1)} MiB | ${(kib / base.kib).toFixed(2)}x |`;
@@ -126,7 +128,7 @@ const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 const counted = valgrind ? `; instructions: the median of ${countRuns} runs under valgrind (callgrind, the children's included)` : "; instructions not counted (no valgrind here)";
 const table = [
   `Measured ${date} UTC on ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${process.platform}/${process.arch}, load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} during the timed rounds:`,
-  `${runs} interleaved rounds, medians (wall: the range in brackets); CPU (user + system) and peak resident memory ${memoryBy}${counted}.`,
+  `${runs} interleaved rounds, medians (wall: the range in brackets; CPU: the mean); CPU (user + system) and peak resident memory ${memoryBy}${counted}.`,
   keepEnv ? "Run with the environment as it is (BENCH_KEEP_ENV=1)." : "The commands run without NODE_EXTRA_CA_CERTS, which Node parses at every start (see scripts/bench.mjs).",
   "",
   `| command | wall | vs \`node -e 0\` | CPU | vs \`node -e 0\` |${valgrind ? " instructions | vs `node -e 0` |" : ""} peak RSS | vs \`node -e 0\` |`,
