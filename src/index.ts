@@ -18,7 +18,11 @@ const SUBCOMMANDS = new Map<string, Command>([
 ]);
 
 const defaultIo = (): Io => ({
-  stdin: process.stdin,
+  // On first use: making process.stdin (a stream over whatever fd 0 is) costs some 11M
+  // instructions, and a run with CI set or every answer given never reads it.
+  get stdin() {
+    return process.stdin;
+  },
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

@@ -1,7 +1,8 @@
 import type { Answers } from "../options/types.js";
 import { probe } from "../options/probe.js";
+import { postgresAnswers } from "../options/postgres.js";
 import type { DatabasePath, Manifest } from "../templates/manifest.js";
-import { installCommands } from "../steps/steps.js";
+import { installCommands } from "../steps/install.js";
 import { busyPorts, freePortAbove } from "../steps/ports.js";
 import { quote } from "../steps/runner.js";
 
@@ -42,8 +43,8 @@ export interface Chosen {
 /**
  * Builds the plan: each path is `cd <dir>`, the install commands when the path needs them and the
  * install step did not run, then the manifest's commands. The path is chosen by looking (a second
- * or two at most): the boot step's Compose stack, else a Postgres that answers pg_isready (PGHOST,
- * PGPORT as psql reads them), else a Docker engine (not asked again when the boot step ran), else
+ * or two at most): the boot step's Compose stack, else a Postgres that answers where psql would
+ * connect (PGHOST, PGPORT; see options/postgres.ts), else a Docker engine (not asked again when the boot step ran), else
  * the embedded Postgres when the template offers it, else the first path the template lists.
  * A host port the Compose file publishes that is taken here (5432 by a local Postgres, most
  * often) is moved on the docker path: its commands set the port's variable to a free one.
@@ -70,8 +71,8 @@ export async function planNext(manifest: Manifest, answers: Answers, done: Done)
 }
 
 /**
- * Starts looking (pg_isready, then docker info) now, for a run with no boot step: the programs
- * run while the files are written instead of after. The signal stops them when the run ends
+ * Starts looking (a Postgres, then docker info) now, for a run with no boot step: the look goes
+ * on while the files are written instead of after. The signal stops them when the run ends
  * without needing the answer.
  */
 export function lookAround(manifest: Manifest, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Chosen> {
@@ -99,14 +100,15 @@ function offers(manifest: Manifest, database: DatabasePath): boolean {
 
 async function look(manifest: Manifest, done: Pick<Done, "env" | "boot">, signal?: AbortSignal): Promise<Chosen> {
   const where = `${done.env.PGHOST || "the local socket"}${done.env.PGPORT ? `:${done.env.PGPORT}` : ""}`;
-  if (offers(manifest, "local") && (await probe(["pg_isready", "--quiet"], { timeoutMs: 1_000, env: done.env, signal })).ok) {
-    return { database: "local", why: `a Postgres answers pg_isready at ${where}` };
+  // A socket, not pg_isready: same answer (options/postgres.ts), without starting a program.
+  if (offers(manifest, "local") && (await postgresAnswers(done.env, { timeoutMs: 1_000, signal }))) {
+    return { database: "local", why: `a Postgres answers at ${where}` };
   }
-  if (done.boot === "failed" && offers(manifest, "docker")) return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and the boot step failed: see its message` };
+  if (done.boot === "failed" && offers(manifest, "docker")) return { database: "docker", why: `no Postgres answers at ${where}, and the boot step failed: see its message` };
   if (offers(manifest, "docker") && (await probe(["docker", "info", "--format", "{{.ServerVersion}}"], { timeoutMs: 2_000, env: done.env, signal })).ok) {
-    return { database: "docker", why: `no Postgres answers pg_isready at ${where}, and a Docker engine answers docker info` };
+    return { database: "docker", why: `no Postgres answers at ${where}, and a Docker engine answers docker info` };
   }
-  const neither = `neither a Postgres (pg_isready at ${where}) nor a Docker engine (docker info) answered`;
+  const neither = `neither a Postgres (at ${where}) nor a Docker engine (docker info) answered`;
   if (offers(manifest, "embedded")) return { database: "embedded", why: `${neither}; it needs neither` };
   const first: DatabasePath = offers(manifest, "local") ? "local" : "docker";
   return { database: first, why: `${neither}; start one first` };

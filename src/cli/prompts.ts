@@ -3,6 +3,7 @@ import { CancelledError } from "../errors.js";
 import type { ConfirmQuestion, MultiSelectQuestion, Prompter, SelectQuestion, TextQuestion } from "../options/types.js";
 
 export interface PromptStreams {
+  /** Read when a question is asked (a getter may make it then: see defaultIo in src/index.ts). */
   readonly input: Readable;
   readonly output: Writable;
   /** Aborted on SIGTERM: the open prompt ends as cancelled. */

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import type { Writable } from "node:stream";
@@ -18,9 +17,9 @@ import { templatesAt, type Templates } from "../templates/pack.js";
 import { flagValue, type Manifest } from "../templates/manifest.js";
 import type { FsLike } from "../write/fs.js";
 import { writeProject } from "../write/writer.js";
-import { runSteps, type StepHooks } from "../steps/steps.js";
-import { keepFirstBase } from "../update/base.js";
+import type { StepHooks, StepReport } from "../steps/steps.js";
 import { printJson, templatesFlag, type CommandContext, type Io } from "./context.js";
+import { randomBytes } from "../random.js";
 
 /** `create-svc-app [directory]`: parse -> resolve -> render -> write -> steps. Returns the exit code. */
 export async function createCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
@@ -38,10 +37,10 @@ export async function createCommand(argv: readonly string[], ctx: CommandContext
     fs: io.fs,
     interactive,
     noPrompts,
-    prompter: clackPrompter({ input: io.stdin, output: human, signal }),
+    prompter: clackPrompter({ get input() { return io.stdin; }, output: human, signal }),
   });
   const manifest = manifests.find((m) => m.name === answers.stack)!;
-  // Which database path the summary leads with depends on what answers here (pg_isready, docker
+  // Which database path the summary leads with depends on what answers here (a Postgres, docker
   // info). A run with no install or boot step looks while it renders and writes the files; after
   // those steps (minutes, and boot may start a database) the look comes at the end, as it must.
   const lookout = new AbortController();
@@ -57,7 +56,8 @@ async function generate({ ctx, manifest, answers, templates, dryRun, looked }: {
   const { io, json, human, reporter, signal } = ctx;
   const template = await templates.loadTemplate(manifest, answers.options);
   if (signal.aborted) throw new CancelledError();
-  const secrets: Secrets = { dbPassword: randomBytes(24).toString("base64url"), postgresPassword: randomBytes(24).toString("base64url") };
+  const [db, superuser] = await Promise.all([randomBytes(24), randomBytes(24)]);
+  const secrets: Secrets = { dbPassword: db.toString("base64url"), postgresPassword: superuser.toString("base64url") };
   const files = await render({ template, answers, secrets, generatorVersion: pkg.version });
   const warnings = runtimeWarnings(manifest, answers);
 
@@ -84,10 +84,13 @@ async function generate({ ctx, manifest, answers, templates, dryRun, looked }: {
   }
   for (const w of warnings) reporter.warn(w);
 
-  const steps = await runSteps({ answers, manifest, env: io.env, signal }, stepHooks(reporter));
+  // The step runner (and git's, execa's code) is loaded only when a step was asked for.
+  const asked = answers.steps.install || answers.steps.git || answers.steps.boot;
+  const steps: StepReport[] = asked ? await (await import("../steps/steps.js")).runSteps({ answers, manifest, env: io.env, signal }, stepHooks(reporter)) : [];
   // The project as generated is the base of a later `create-svc-app update` (kept under a private git ref).
   const gitStep = steps.find((s) => s.name === "git");
   if (gitStep?.status === "ok" || gitStep?.status === "skipped") {
+    const { keepFirstBase } = await import("../update/base.js");
     await keepFirstBase(answers.targetDir, files, answers, pkg.version).catch((error: Error) =>
       reporter.warn(`the base for a later update was not recorded (${error.message.split("\n")[0]}); update will need --base-templates`));
   }

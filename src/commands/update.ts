@@ -148,7 +148,7 @@ async function updateAnswers(record: GenerationRecord, flags: UpdateFlags, manif
       fs: ctx.io.fs,
       interactive: ctx.interactive,
       noPrompts: ctx.noPrompts,
-      prompter: clackPrompter({ input: ctx.io.stdin, output: ctx.human, signal: ctx.signal }),
+      prompter: clackPrompter({ get input() { return ctx.io.stdin; }, output: ctx.human, signal: ctx.signal }),
     },
   );
 }

@@ -1,5 +1,5 @@
 /**
- * A quick read-only look at the machine (`pg_isready`, `docker info`): an argv
+ * A quick read-only look at the machine (`docker info`): an argv
  * array, a short timeout, never throws. Uses child_process directly, because loading execa
  * would cost more than the probe itself on a run without post steps.
  */

@@ -1,25 +1,25 @@
 import Handlebars from "handlebars/runtime";
-import { HELPERS, layOutFiles, runtimeProblem, templateContext, type FileMap, type RenderInput } from "./files.js";
+import type { Template } from "../templates/registry.js";
+import { HELPERS, runtimeProblem, type HbsRenderer } from "./files.js";
 
 /**
- * Renders a template from the templates pack, whose `.hbs` files and partials were checked and
- * precompiled when the pack was built: only Handlebars' runtime is loaded (no parser, no
- * compiler), and no file is parsed here. Same output as renderTemplate, byte for byte.
+ * Renders the `.hbs` files of a template from the templates pack that came precompiled (those
+ * render/program.ts does not run), whose Handlebars was checked and precompiled when the pack was
+ * built: only Handlebars' runtime is loaded (no parser, no compiler), and no file is parsed here.
+ * Same output as renderTemplate, byte for byte.
  */
-export function renderPrecompiled(input: RenderInput): FileMap {
-  const { template } = input;
+export function precompiledRenderer(template: Template, context: object): HbsRenderer {
   const hbs = Handlebars.create();
   hbs.registerHelper(HELPERS as Record<string, Handlebars.HelperDelegate>);
   for (const [name, partial] of Object.entries(template.partials)) hbs.registerPartial(name, hbs.template(specOf(partial.compiled, partial.file)));
-  const context = templateContext(input);
-  return layOutFiles(input, (source, sourceName) => {
+  return (source, sourceName) => {
     const run = hbs.template(specOf(source.compiled, sourceName));
     try {
       return run(context);
     } catch (error) {
       throw runtimeProblem(error, sourceName);
     }
-  });
+  };
 }
 
 /** Runs a precompiled manifest text (an install command's argument, an explanation). */

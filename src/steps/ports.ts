@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 
@@ -36,7 +36,7 @@ export function portInUse(host: string, port: number): Promise<boolean> {
 export async function composeVariable(dir: string, env: NodeJS.ProcessEnv, key: string, files = [".env"]): Promise<string | undefined> {
   if (env[key]) return env[key]!;
   for (const file of files) {
-    const text = await readFile(path.join(dir, file), "utf8").catch(() => "");
+    const text = readText(path.join(dir, file));
     const match = new RegExp(`^\\s*${key}\\s*=\\s*"?([0-9]+)"?\\s*$`, "m").exec(text);
     if (match) return match[1]!;
   }
@@ -52,7 +52,7 @@ export interface BusyPort {
 
 /** The host ports the Compose file in `dir` publishes (as Compose resolves them) that another program holds. */
 export async function busyPorts(dir: string, env: NodeJS.ProcessEnv): Promise<BusyPort[]> {
-  const compose = await readFile(path.join(dir, "docker-compose.yml"), "utf8").catch(() => "");
+  const compose = readText(path.join(dir, "docker-compose.yml"));
   const busy: BusyPort[] = [];
   for (const entry of publishedPorts(compose)) {
     const port = (entry.variable && (await composeVariable(dir, env, entry.variable))) || entry.fallback;
@@ -67,4 +67,13 @@ export async function freePortAbove(host: string, port: number, taken: readonly 
     if (!taken.includes(p) && !(await portInUse(host, p))) return p;
   }
   throw new Error(`no free port above ${port} on ${host}`);
+}
+
+/** A small file's text, or "" when there is none (read synchronously: a thread-pool round trip costs more than the read). */
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
 }

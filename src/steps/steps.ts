@@ -7,6 +7,9 @@ import { FIRST_COMMIT_SUBJECT } from "../update/base.js";
 import { waitForHealth } from "./health.js";
 import { busyPorts, composeVariable } from "./ports.js";
 import { quote, runCommand, type CommandResult } from "./runner.js";
+import { applicableInstalls } from "./install.js";
+
+export { installCommands } from "./install.js";
 
 export type StepName = "install" | "git" | "boot";
 export type StepStatus = "ok" | "failed" | "skipped" | "interrupted";
@@ -51,13 +54,6 @@ class CommandLog {
 
 const inDir = (answers: Answers, command: string) => (answers.directory === "." ? command : `cd ${quote(answers.directory)} && ${command}`);
 
-/** The install commands of the manifest that apply to the answers, rendered ({{options.pm}} ...), with how to get each program. */
-async function applicableInstalls(manifest: Manifest, answers: Answers) {
-  const context = { options: answers.options };
-  return Promise.all(manifest.install
-    .filter((cmd) => whenMatches(cmd, answers.options))
-    .map(async (cmd) => ({ ...cmd, argv: await Promise.all(cmd.run.map((arg) => fillText(manifest, arg, context))) })));
-}
 
 /** The manifest's one-line explanation of a failed command's output, when one matches. */
 async function explained(manifest: Manifest, explain: InstallCommand["explain"], output: string, answers: Answers): Promise<string | undefined> {
@@ -68,9 +64,6 @@ async function explained(manifest: Manifest, explain: InstallCommand["explain"],
   return undefined;
 }
 
-export async function installCommands(manifest: Manifest, answers: Answers): Promise<string[][]> {
-  return (await applicableInstalls(manifest, answers)).map((c) => c.argv);
-}
 
 /**
  * Why an install failed, in one line, when the answers chose a runtime version that detection did

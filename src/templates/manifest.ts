@@ -98,6 +98,8 @@ export interface Manifest {
   readonly rules: readonly Rule[];
   /** From the templates pack: its Handlebars texts (install commands, explanations) precompiled, by text. */
   readonly precompiled?: Readonly<Record<string, string>>;
+  /** From the templates pack: those texts as programs (render/program.ts), where the interpreter runs them. */
+  readonly programs?: Readonly<Record<string, import("../render/program.js").Program>>;
 }
 
 export const VERIFY_STEPS = ["migrate", "migrate-down", "lint", "test"] as const;

@@ -2,8 +2,9 @@ import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TemplateError } from "../errors.js";
+import type { Program } from "../render/program.js";
 import { whenMatches, type Manifest, type OptionValues } from "./manifest.js";
-import { defaultTemplatesRoot, displayPath, layerFolder, loadManifests, loadTemplate, manifestFromText, sortManifests, type LoadedLayer, type Partial, type SourceFile, type Template } from "./registry.js";
+import { defaultTemplatesRoot, displayPath, layerFolder, loadManifests, loadTemplate, sortManifests, type LoadedLayer, type Partial, type SourceFile, type Template } from "./registry.js";
 
 /**
  * The templates pack: the package's templates folder in one file, built with the CLI (`tsup`,
@@ -13,21 +14,32 @@ import { defaultTemplatesRoot, displayPath, layerFolder, loadManifests, loadTemp
  *
  * Layout: MAGIC, the index's length in bytes and a newline, the index (JSON, PackIndex), then
  * the files' bytes, each folder's files one after the other (a `.hbs` file's bytes are its
- * precompiled template spec).
+ * program for render/program.ts, as JSON, or else its precompiled template spec).
  */
-export const MAGIC = "create-svc-app templates pack 1\n";
+export const MAGIC = "create-svc-app templates pack 2\n";
+
+/** The key that marks a regular expression in the pack's manifests. */
+export const REGEXP = "$regexp";
 
 export interface PackIndex {
-  /** Each stack: its folder name, its template.json text and its Handlebars texts precompiled. */
-  readonly manifests: readonly { readonly name: string; readonly text: string; readonly texts: Readonly<Record<string, string>> }[];
+  /**
+   * Each stack: its folder name, its manifest as parseManifest made it from template.json (checked
+   * at build: a scaffold does not check it again; regular expressions as `{ [REGEXP]: source,
+   * flags }`), and its Handlebars texts as programs, or else precompiled.
+   */
+  readonly manifests: readonly { readonly name: string; readonly manifest: unknown; readonly texts: Readonly<Record<string, string>>; readonly programs: Readonly<Record<string, Program>> }[];
   /** Folders by their path under the templates root ("fastapi/base", "_shared/partials"). */
   readonly folders: Readonly<Record<string, { readonly offset: number; readonly files: readonly PackedFile[] }>>;
+  /** The partials' programs (those the interpreter runs), by partials folder and name. */
+  readonly partials: Readonly<Record<string, Readonly<Record<string, Program>>>>;
 }
 
 export interface PackedFile {
   readonly path: string;
   readonly mode: number;
   readonly size: number;
+  /** A `.hbs` file stored as its program (JSON), not as a precompiled spec. */
+  readonly program?: true;
 }
 
 /** The pack beside the built CLI (dist/templates.pack). */
@@ -60,12 +72,14 @@ export function openPack(file: string, root: string): Templates | undefined {
     return undefined;
   }
   try {
-    const head = readBytes(fd, 0, MAGIC.length + 24);
-    const newline = head.indexOf(10, MAGIC.length);
-    if (head.subarray(0, MAGIC.length).toString() !== MAGIC || newline < 0) throw new TemplateError(`${file}: not a templates pack of this version; rebuild with \`pnpm build\``);
-    const indexLength = Number(head.subarray(MAGIC.length, newline).toString());
-    const index = JSON.parse(readBytes(fd, newline + 1, indexLength).toString("utf8")) as PackIndex;
+    // The head and the index in one read (the index is some tens of KiB), more only if it is longer.
+    const first = readBytes(fd, 0, 64 * 1024);
+    const newline = first.indexOf(10, MAGIC.length);
+    if (first.subarray(0, MAGIC.length).toString() !== MAGIC || newline < 0) throw new TemplateError(`${file}: not a templates pack of this version; rebuild with \`pnpm build\``);
+    const indexLength = Number(first.subarray(MAGIC.length, newline).toString());
     const body = newline + 1 + indexLength;
+    const indexBytes = body <= first.length ? first.subarray(newline + 1, body) : readBytes(fd, newline + 1, indexLength);
+    const index = JSON.parse(indexBytes.toString("utf8")) as PackIndex;
     return packedTemplates(index, root, (ranges) => withFile(file, (again) => ranges.map(([offset, size]) => readBytes(again, body + offset, size))));
   } finally {
     closeSync(fd);
@@ -105,11 +119,13 @@ function packedTemplates(index: PackIndex, root: string, read: (ranges: [number,
       let at = 0;
       return entry.files.map((f) => {
         const content = data.subarray(at, (at += f.size));
-        return f.path.endsWith(".hbs") ? { path: f.path, content: Buffer.alloc(0), mode: f.mode, compiled: content.toString("utf8") } : { path: f.path, content, mode: f.mode };
+        if (!f.path.endsWith(".hbs")) return { path: f.path, content, mode: f.mode };
+        const text = content.toString("utf8");
+        return f.program ? { path: f.path, content: Buffer.alloc(0), mode: f.mode, program: JSON.parse(text) as Program } : { path: f.path, content: Buffer.alloc(0), mode: f.mode, compiled: text };
       });
     });
   };
-  const manifests = sortManifests(index.manifests.map((m) => ({ ...manifestFromText(m.text, path.join(root, m.name, "template.json"), m.name), precompiled: m.texts })));
+  const manifests = sortManifests(index.manifests.map((m) => Object.freeze({ ...(revive(m.manifest) as Manifest), precompiled: m.texts, programs: m.programs })));
   return {
     loadManifests: async () => {
       if (manifests.length === 0) throw new TemplateError(`no template found in ${root}`);
@@ -127,12 +143,25 @@ function packedTemplates(index: PackIndex, root: string, read: (ranges: [number,
       const partials: Record<string, Partial> = {};
       for (const rel of partialDirs) {
         for (const file of read.shift()!) {
-          if (file.path.endsWith(".hbs")) partials[file.path.slice(0, -4)] = { source: "", compiled: file.compiled!, file: displayPath(path.join(root, rel, file.path)) };
+          if (!file.path.endsWith(".hbs")) continue;
+          const name = file.path.slice(0, -4);
+          const program = index.partials[rel]?.[name];
+          partials[name] = { source: "", compiled: file.compiled!, ...(program ? { program } : {}), file: displayPath(path.join(root, rel, file.path)) };
         }
       }
       return { manifest, dir: displayPath(dir), layers, partials, precompiled: true };
     },
   };
+}
+
+/** A manifest from the pack's JSON: its regular expressions made again. */
+function revive(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revive);
+  if (value === null || typeof value !== "object") return value;
+  const object = value as Record<string, unknown>;
+  if (typeof object[REGEXP] === "string") return new RegExp(object[REGEXP], object.flags as string);
+  for (const key of Object.keys(object)) object[key] = revive(object[key]);
+  return object;
 }
 
 /** A path under root with forward slashes, as the pack names folders. */

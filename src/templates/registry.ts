@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { TemplateError, UserError } from "../errors.js";
 import { parseJsonText } from "./json.js";
 import { whenMatches, parseManifest, type Layer, type Manifest, type OptionValues } from "./manifest.js";
+import type { Program } from "../render/program.js";
 
 /** A file of a layer or a partial, read once from disk. */
 export interface SourceFile {
@@ -14,6 +15,8 @@ export interface SourceFile {
   readonly mode: number;
   /** A `.hbs` file from the templates pack: its Handlebars precompiled (a template spec, as JavaScript source). */
   readonly compiled?: string;
+  /** A `.hbs` file from the templates pack, as a program for render/program.ts (instead of `compiled`). */
+  readonly program?: Program;
 }
 
 /** A manifest with everything render() needs, so that rendering itself does no IO. */
@@ -39,6 +42,8 @@ export interface Partial {
   /** The Handlebars source; empty when it comes precompiled (`compiled`). */
   readonly source: string;
   readonly compiled?: string;
+  /** From the templates pack, when render/program.ts runs it (templates that call it as a program). */
+  readonly program?: Program;
   /** Display path of the partial's file. */
   readonly file: string;
 }

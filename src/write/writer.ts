@@ -1,6 +1,6 @@
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { CancelledError, UserError } from "../errors.js";
+import { randomBytes } from "../random.js";
 import type { FileMap, RenderedFile } from "../render/render.js";
 import { errorCode, type FsLike } from "./fs.js";
 import { appendMissingKeys, type KeptFile } from "./keep.js";
@@ -42,11 +42,15 @@ export interface WriteResult {
 export async function writeProject(fs: FsLike, request: WriteRequest): Promise<WriteResult> {
   const { targetDir, signal } = request;
   const undo: (() => Promise<void>)[] = [];
-  const checkAbort = () => {
+  // The real disk is written with synchronous calls (see realFs), so the event loop does not
+  // turn by itself while the writer works: each check lets it turn first, for a signal that came
+  // meanwhile (or while the files were rendered) to be seen before the next step.
+  const checkAbort = async () => {
+    await turnOfTheLoop();
     if (signal?.aborted) throw new CancelledError();
   };
   try {
-    checkAbort();
+    await checkAbort();
     const exists = await pathExists(fs, targetDir);
     if (!exists && request.target.kind !== "missing") throw new UserError(`${targetDir} disappeared while generating`);
     if (exists) await checkConflicts(fs, targetDir, request.files, request.force);
@@ -57,7 +61,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     await makeDirs(fs, path.dirname(targetDir), undo);
     const staging = await makeStaging(fs, targetDir, exists, undo);
     await stageFiles(fs, staging, [...files.values()], checkAbort, request.onFileStaged);
-    checkAbort();
+    await checkAbort();
 
     const written = [...files.keys()];
     if (!exists) {
@@ -70,7 +74,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
     const backup = `${staging}.backup`;
     const replaced: string[] = [];
     for (const rel of written) {
-      checkAbort();
+      await checkAbort();
       const dest = path.join(targetDir, rel);
       await makeDirs(fs, path.dirname(dest), undo);
       if (await pathExists(fs, dest)) {
@@ -84,7 +88,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
       undo.push(() => fs.rm(dest, { force: true }));
     }
     for (const rel of request.remove ?? []) {
-      checkAbort();
+      await checkAbort();
       const dest = path.join(targetDir, rel);
       if (!(await pathExists(fs, dest))) continue;
       const saved = path.join(backup, rel);
@@ -93,7 +97,7 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
       undo.push(() => fs.rename(saved, dest));
       await removeEmptyParents(fs, targetDir, path.dirname(dest), undo);
     }
-    checkAbort();
+    await checkAbort();
     await request.finish?.();
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(backup, { recursive: true, force: true });
@@ -104,8 +108,15 @@ export async function writeProject(fs: FsLike, request: WriteRequest): Promise<W
   }
 }
 
-/** How many files are written at once: enough to keep the thread pool busy, few enough for any fd limit. */
+/** How many files are written at once (an asynchronous FsLike; realFs writes one after another): enough to keep a thread pool busy, few enough for any fd limit. */
 const PARALLEL_WRITES = 16;
+/** Files staged between two looks for a signal (each a turn of the event loop). */
+const CHECK_EVERY = 16;
+
+/** Two turns of the event loop: the I/O phase between them reads a signal that has come. */
+function turnOfTheLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
 
 /**
  * Writes the files into the fresh staging folder, which is ours alone: each folder is made once
@@ -114,19 +125,20 @@ const PARALLEL_WRITES = 16;
  * file gets a chmod only when the umask took bits its mode must have (the template's mode wins).
  * Every write has ended before this returns or throws, so a rollback never races one.
  */
-async function stageFiles(fs: FsLike, staging: string, files: readonly RenderedFile[], checkAbort: () => void, onFileStaged: WriteRequest["onFileStaged"]): Promise<void> {
+async function stageFiles(fs: FsLike, staging: string, files: readonly RenderedFile[], checkAbort: () => Promise<void>, onFileStaged: WriteRequest["onFileStaged"]): Promise<void> {
   const allowed = (await fs.lstat(staging)).mode & 0o777;
   for (const level of foldersByDepth(files.map((f) => f.path))) {
-    checkAbort();
+    await checkAbort();
     await Promise.all(level.map((dir) => fs.mkdir(path.join(staging, dir), {})));
   }
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
     while (!failure && next < files.length) {
-      const file = files[next++]!;
+      const i = next++;
+      const file = files[i]!;
       try {
-        checkAbort();
+        if (i % CHECK_EVERY === 0) await checkAbort();
         const dest = path.join(staging, file.path);
         await fs.writeFile(dest, file.content, { mode: file.mode, flag: "wx" });
         if ((file.mode & ~allowed) !== 0) await fs.chmod(dest, file.mode);
@@ -222,7 +234,7 @@ async function checkConflicts(fs: FsLike, targetDir: string, files: FileMap, for
 }
 
 async function makeStaging(fs: FsLike, targetDir: string, targetExists: boolean, undo: (() => Promise<void>)[]): Promise<string> {
-  const suffix = randomBytes(4).toString("hex");
+  const suffix = (await randomBytes(4)).toString("hex");
   const beside = path.join(path.dirname(targetDir), `.${path.basename(targetDir)}.svc-app-${suffix}`);
   try {
     await fs.mkdir(beside, {});

@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { cliPath, listTree, repoRoot, runCli, snapshotDir, tempDir } from "../helpers/cli.js";
 import { manifestNamed, manifests, re } from "../helpers/expected.js";
-import { fakeMachine } from "../helpers/machine.js";
+import { fakeMachine, fakePostgres } from "../helpers/machine.js";
 import { freePort } from "../helpers/standins.js";
 
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
@@ -78,19 +78,20 @@ describe("the CLI as a user runs it", () => {
   it("prints the same next steps as --json lists: the path chosen for this machine first, then the others", async () => {
     const cwd = tempDir();
     // A Postgres that answers; the ports the Compose file publishes are free.
-    const machine = { ...fakeMachine([], ["pg_isready"]), DB_PORT: String(await freePort()), WEB_PORT: String(await freePort()) };
+    const pg = await fakePostgres();
+    const machine = { ...fakeMachine([]), PGHOST: pg.dir, DB_PORT: String(await freePort()), WEB_PORT: String(await freePort()) };
     const human = await runCli(["my-api", ...noSteps], { cwd, env: machine });
-    const json = await runCli(["other-api", ...noSteps, "--json"], { cwd, env: machine });
+    const json = await runCli(["other-api", ...noSteps, "--json"], { cwd, env: machine }).finally(pg.close);
     const next = JSON.parse(json.stdout).next as { database: string; why: string; paths: { database: string; needs: string; commands: string[] }[] };
     expect(next.database).toBe("local");
-    expect(next.why).toBe("a Postgres answers pg_isready at the local socket");
+    expect(next.why).toBe(`a Postgres answers at ${pg.dir}`);
     expect(next.paths.map((p) => [p.database, p.commands])).toEqual([
       ["local", ["cd other-api", "poetry install", "make db", "make migrate", "make dev"]],
       ["docker", ["cd other-api", "make up"]],
       ["embedded", ["cd other-api", "poetry install", "make embedded", "make dev"]],
     ]);
     expect(human.stdout).toContain([
-      "Next, with a local Postgres (a Postgres answers pg_isready at the local socket):",
+      `Next, with a local Postgres (a Postgres answers at ${pg.dir}):`,
       ...next.paths[0]!.commands.map((c) => `  ${c.replace("other-api", "my-api")}`),
       "Or, with Docker Compose (needs Docker with the Compose plugin):",
       "  cd my-api",
@@ -104,7 +105,7 @@ describe("the CLI as a user runs it", () => {
     const taken = (holder.address() as AddressInfo).port;
     try {
       const web = String(await freePort());
-      const r = await runCli(["my-api", ...noSteps, "--json"], { cwd: tempDir(), env: { ...fakeMachine([], ["pg_isready"]), DB_PORT: String(taken), WEB_PORT: web } });
+      const r = await runCli(["my-api", ...noSteps, "--json"], { cwd: tempDir(), env: { ...fakeMachine([]), DB_PORT: String(taken), WEB_PORT: web } });
       const docker = JSON.parse(r.stdout).next.paths.find((p: { database: string }) => p.database === "docker");
       const [, to] = /^DB_PORT=(\d+) make up$/.exec(docker.commands[1]) ?? [];
       expect(docker.commands, "the port moves above the taken one").toEqual(["cd my-api", `DB_PORT=${to} make up`]);
@@ -116,9 +117,10 @@ describe("the CLI as a user runs it", () => {
   });
 
   it("chooses the Docker path where no Postgres answers and a Docker engine does, and says why", async () => {
-    const r = await runCli(["my-api", ...noSteps, "--json"], { cwd: tempDir(), env: fakeMachine([], ["docker"]) });
+    const machine = fakeMachine([], ["docker"]);
+    const r = await runCli(["my-api", ...noSteps, "--json"], { cwd: tempDir(), env: machine });
     const next = JSON.parse(r.stdout).next;
-    expect([next.database, next.why]).toEqual(["docker", "no Postgres answers pg_isready at the local socket, and a Docker engine answers docker info"]);
+    expect([next.database, next.why]).toEqual(["docker", `no Postgres answers at ${machine.PGHOST}, and a Docker engine answers docker info`]);
   });
 
   it("--dry-run into a non-empty directory prints the tree without --force, marks existing files, and writes nothing", async () => {

@@ -44,7 +44,7 @@ describe("post steps: install and git", () => {
     expect(r.stderr).toContain("install: poetry install exited with code 1");
     expect(r.stderr).toContain("poetry: something went wrong (stand-in told to fail)");
     expect(r.stderr).toContain("install failed; the project is complete and kept in");
-    // Nothing answers on this machine (no pg_isready, no docker): the embedded path comes first.
+    // Nothing answers on this machine (no Postgres at PGHOST, no docker): the embedded path comes first.
     expect(r.stdout).toMatch(/Next, with the embedded Postgres \(neither a Postgres .*\):\n  cd my-api\n  poetry install\n  make embedded\n  make dev\n/);
     expect(r.stdout).toMatch(/Or, with a local Postgres \(.*\):\n  cd my-api\n  poetry install\n  make db\n  make migrate/);
     expect(existsSync(path.join(cwd, "my-api", "app", "main.py"))).toBe(true);

@@ -10,7 +10,8 @@ export interface StandinCall { name: string; argv: string[]; cwd: string; pid: n
 /**
  * A bin folder of stand-in executables that record their argv to a log. `real` names programs
  * to expose from the machine (e.g. "git") by symlink; everything else is absent from PATH,
- * which is how a test says "docker is not installed".
+ * which is how a test says "docker is not installed". PGHOST points at an empty folder: no
+ * Postgres answers there, whatever runs on the machine.
  */
 export function standinBin(names: string[], real: string[] = []) {
   const dir = tempDir("svc-bin-");
@@ -31,10 +32,12 @@ export function standinBin(names: string[], real: string[] = []) {
     }
   }
   const log = path.join(dir, "calls.jsonl");
+  const noPostgres = path.join(dir, "no-postgres");
+  mkdirSync(noPostgres);
   return {
     bin,
     log,
-    env: { PATH: bin, STANDIN_LOG: log },
+    env: { PATH: bin, STANDIN_LOG: log, PGHOST: noPostgres },
     calls(): StandinCall[] {
       if (!existsSync(log)) return [];
       return readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as StandinCall);

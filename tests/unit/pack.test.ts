@@ -24,6 +24,8 @@ describe("the templates pack", () => {
     const folder = templatesAt(templatesRoot, undefined);
     const [packed, read] = [await pack.loadManifests(), await folder.loadManifests()];
     expect(packed.map((m) => m.name)).toEqual(read.map((m) => m.name));
+    // The pack keeps each manifest as parsed at build time (regular expressions included), plus its texts' compiled forms.
+    expect(packed.map(({ precompiled, programs, ...m }) => (expect(precompiled ?? programs).toBeDefined(), m))).toEqual(read);
     let variants = 0;
     for (const manifest of read) {
       const fromPack = packed.find((m) => m.name === manifest.name)!;
