@@ -46,10 +46,11 @@ const STACKS: Record<string, Stack> = {
     pinned: { python: machinePython },
     env: { POETRY_VIRTUALENVS_IN_PROJECT: "true", POETRY_NO_INTERACTION: "1", PYTHONDONTWRITEBYTECODE: "1" },
     prepare: async () => {},
-    serve: (dir) => [path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", "$PORT"]],
+    // The Dockerfile's CMD flags, one worker (both apps alike: CPU per request does not depend on it).
+    serve: (dir) => [path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", "$PORT", "--no-access-log"]],
     reference: (dir) => {
       copyFileSync(reference("fastapi_reference.py"), path.join(dir, "bench_reference.py"));
-      return [path.join(dir, ".venv", "bin", "uvicorn"), ["bench_reference:app", "--host", "127.0.0.1", "--port", "$PORT"]];
+      return [path.join(dir, ".venv", "bin", "uvicorn"), ["bench_reference:app", "--host", "127.0.0.1", "--port", "$PORT", "--no-access-log"]];
     },
   },
   fastify: {
