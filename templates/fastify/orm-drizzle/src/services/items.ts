@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/index.js";
 import { items } from "../models/items.js";
 import {
@@ -26,8 +26,27 @@ export async function listItems(db: Tx, { limit, offset }: ItemListQuery): Promi
   return rows.map(toItemOut);
 }
 
+// Reading an item by its id, prepared once per database handle: Drizzle then skips building the
+// query and its SQL on every call, and Postgres parses and plans the named statement once per
+// connection. Reads run on the pool (one handle for the process); a transaction is a new handle
+// each time, so it prepares its own.
+const byIdStatements = new WeakMap<Tx, ReturnType<typeof prepareById>>();
+
+function prepareById(db: Tx) {
+  return db
+    .select()
+    .from(items)
+    .where(eq(items.id, sql.placeholder("id")))
+    .prepare("item_by_id");
+}
+
 export async function getItem(db: Tx, id: number): Promise<ItemOut | undefined> {
-  const [row] = await db.select().from(items).where(eq(items.id, id));
+  let byId = byIdStatements.get(db);
+  if (!byId) {
+    byId = prepareById(db);
+    byIdStatements.set(db, byId);
+  }
+  const [row] = await byId.execute({ id });
   return row && toItemOut(row);
 }
 
