@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, repoRoot, tempDir } from "../helpers/cli.js";
 import { manifestNamed, verifyCommands } from "../helpers/expected.js";
 import { freePort } from "../helpers/standins.js";
-import type { Manifest } from "../../src/templates/manifest.js";
+import { flagValue, type Manifest, type OptionValues } from "../../src/templates/manifest.js";
 import { makeDb } from "../e2e/database.js";
 import { dropDatabaseAndRole, psql, sh, uniqueDbNames } from "../e2e/harness.js";
 import { startServer, type RunningServer } from "../e2e/http.js";
@@ -18,7 +18,12 @@ import { nodeBinDir } from "../e2e/node-runtime.js";
 import { ensureWrk, load, LOAD, type LoadResult } from "./load.js";
 
 const ROUNDS = Number(process.env.BENCH_SERVICE_ROUNDS ?? 3);
-// BENCH_SERVICE_ONLY=fastapi or =fastify:drizzle,fastapi:sqlmodel limits the run (for tuning one template).
+// Features whose cost is measured: each stack's default variant with one of them, where the stack
+// offers it, against the same variant without (the 'vs default' column). One round each unless
+// BENCH_SERVICE_FEATURE_ROUNDS says otherwise.
+const FEATURES = ["metrics", "otel"];
+const FEATURE_ROUNDS = Number(process.env.BENCH_SERVICE_FEATURE_ROUNDS ?? 1);
+// BENCH_SERVICE_ONLY=fastapi or =fastify:drizzle,fastapi:sqlmodel,fastify:metrics limits the run (for tuning one template).
 const only = process.env.BENCH_SERVICE_ONLY?.split(",").filter(Boolean);
 const OUT = process.env.BENCH_SERVICE_OUT ?? path.join(repoRoot, "docs", "bench-service.md");
 const ENDPOINTS = ["/items/{id}", "/health"] as const;
@@ -65,15 +70,41 @@ const STACKS: Record<string, Stack> = {
   },
 };
 
-/** Every ORM of every stack, the other options at their defaults (the runtime pinned to the machine's). */
-function benchVariants(): { stack: string; manifest: Manifest; options: Record<string, string>; label: string }[] {
+interface BenchVariant {
+  stack: string;
+  manifest: Manifest;
+  options: OptionValues;
+  label: string;
+  rounds: number;
+  /** A feature variant: the label of the variant it adds its feature to, and the feature. */
+  base?: { label: string; feature: string };
+}
+
+/**
+ * Every ORM of every stack, the other options at their defaults (the runtime pinned to the
+ * machine's); then each stack's default variant with each of FEATURES that its manifest offers.
+ */
+function benchVariants(): BenchVariant[] {
   return Object.entries(STACKS).flatMap(([stack, s]) => {
     const manifest = manifestNamed(stack);
-    const defaults = Object.fromEntries(manifest.options.map((o) => [o.name, s.pinned[o.name] ?? o.default]));
+    const defaults: OptionValues = Object.fromEntries(manifest.options.map((o) => [o.name, s.pinned[o.name] ?? o.default]));
     const orms = manifest.options.find((o) => o.name === "orm")!.choices.map((c) => c.value);
-    return orms.map((orm) => ({ stack, manifest, options: { ...defaults, orm }, label: `${stack} ${orm}` }))
-      .filter((v) => !only || only.some((o) => o === v.stack || o === `${v.stack}:${v.options.orm}`));
+    const offered = new Set(manifest.options.find((o) => o.name === "features")?.choices.map((c) => c.value));
+    const plain = `${stack} ${flagValue(defaults.orm!)}`;
+    return [
+      ...orms.map((orm) => ({ stack, manifest, options: { ...defaults, orm }, label: `${stack} ${orm}`, rounds: ROUNDS }))
+        .filter((v) => !only || only.some((o) => o === v.stack || o === `${v.stack}:${v.options.orm}`)),
+      ...FEATURES.filter((f) => offered.has(f)).map((feature) => ({
+        stack, manifest, options: { ...defaults, features: [feature] }, label: `${plain} features=${feature}`,
+        rounds: FEATURE_ROUNDS, base: { label: plain, feature },
+      })).filter((v) => !only || only.some((o) => o === stack || o === `${stack}:${v.base.feature}`)),
+    ];
   });
+}
+
+/** The command-line flags for `options`; an empty list (no features) is left out. */
+function optionFlags(options: OptionValues): string[] {
+  return Object.entries(options).filter(([, v]) => flagValue(v) !== "").flatMap(([k, v]) => [`--${k}`, flagValue(v)]);
 }
 
 /** .env as KEY=VALUE pairs (quotes removed), for the reference app and the production-like environment. */
@@ -83,7 +114,7 @@ function readDotEnv(dir: string): Record<string, string> {
     .map((m) => [m[1]!, m[2]!.replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1")]));
 }
 
-type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[] };
+type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[]; base?: string };
 const rows: Row[] = [];
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -98,9 +129,9 @@ async function boot([file, args]: [string, string[]], dir: string, env: Record<s
   });
 }
 
-describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options }) => {
+describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options, rounds, base }) => {
   const s = STACKS[stack]!;
-  const { dbName, dbUser } = uniqueDbNames(`bench${options.orm!.slice(0, 6)}`);
+  const { dbName, dbUser } = uniqueDbNames(`bench${flagValue(options.orm!).slice(0, 6)}`);
   let dir = "";
   let itemId = 0;
   let env: Record<string, string> = {};
@@ -113,7 +144,7 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
 
   it("generates, installs, makes the database, migrates and builds, as the e2e tier does", async () => {
     const cwd = tempDir("svc-bench-");
-    const r = await runCli(["svc-bench", "--yes", "--no-git", "--stack", stack, ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]), "--db-name", dbName, "--db-user", dbUser],
+    const r = await runCli(["svc-bench", "--yes", "--no-git", "--stack", stack, ...optionFlags(options), "--db-name", dbName, "--db-user", dbUser],
       { cwd, env: s.env, timeout: 600_000 });
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
     dir = path.join(cwd, "svc-bench");
@@ -125,14 +156,14 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
     env = { ...s.env, ...readDotEnv(dir), NODE_ENV: "production", APP_ENV: "production" };
   });
 
-  it(`loads the service and its reference alternately: ${LOAD.connections} connections, ${LOAD.duration}, ${ROUNDS} rounds`, async () => {
+  it(`loads the service and its reference alternately: ${LOAD.connections} connections, ${LOAD.duration}, ${rounds} round(s)`, async () => {
     const service = await boot(s.serve(dir), dir, env);
     const ref = await boot(s.reference(dir), dir, env);
     try {
       for (const endpoint of ENDPOINTS) {
         const url = endpoint.replace("{id}", String(itemId));
-        const row: Row = { variant: label, endpoint, service: [], reference: [] };
-        for (let round = 0; round < ROUNDS; round++) {
+        const row: Row = { variant: label, endpoint, service: [], reference: [], base: base?.label };
+        for (let round = 0; round < rounds; round++) {
           row.service.push(await load(`${service.base}${url}`, service.pid));
           row.reference.push(await load(`${ref.base}${url}`, ref.pid));
         }
@@ -146,7 +177,18 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
   });
 });
 
-function formatRow({ variant, endpoint, service, reference: ref }: Row): string {
+/** A feature variant's req/s and CPU against its default variant's (same convention as the ratios), or "". */
+function vsDefault({ endpoint, service, base }: Row): string {
+  if (!base) return "";
+  const plain = rows.find((r) => r.variant === base && r.endpoint === endpoint);
+  if (!plain) return "(default variant not run)";
+  const rps = median(service.map((r) => r.rps)) / median(plain.service.map((r) => r.rps));
+  const cpu = median(plain.service.map((r) => r.cpuMsPer1k)) / median(service.map((r) => r.cpuMsPer1k));
+  return `req/s ${rps.toFixed(2)}, CPU ${cpu.toFixed(2)}`;
+}
+
+function formatRow(row: Row): string {
+  const { variant, endpoint, service, reference: ref } = row;
   const rps = median(service.map((r) => r.rps));
   const refRps = median(ref.map((r) => r.rps));
   const spread = (xs: LoadResult[]) => `${Math.min(...xs.map((r) => r.rps)).toFixed(0)}-${Math.max(...xs.map((r) => r.rps)).toFixed(0)}`;
@@ -154,7 +196,7 @@ function formatRow({ variant, endpoint, service, reference: ref }: Row): string 
   const cpu = median(service.map((r) => r.cpuMsPer1k));
   const refCpu = median(ref.map((r) => r.cpuMsPer1k));
   return `| ${variant} | \`GET ${endpoint}\` | ${rps.toFixed(0)} (${spread(service)}) | ${median(service.map((r) => r.p50Ms)).toFixed(1)} | ${median(service.map((r) => r.p99Ms)).toFixed(1)} | ${cpu.toFixed(0)} `
-    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} | ${errors(service)} / ${errors(ref)} |`;
+    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} | ${errors(service)} / ${errors(ref)} | ${vsDefault(row)} |`;
 }
 
 afterAll(() => {
@@ -163,13 +205,14 @@ afterAll(() => {
   const table = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${os.cpus().length} x ${cpu} (${(os.totalmem() / 2 ** 30).toFixed(0)} GiB), `
     + `shared by the service, its reference, Postgres 127.0.0.1:5432 and wrk (${LOAD.threads} threads, ${LOAD.connections} connections, ${LOAD.duration}, after a ${LOAD.warmup} warm-up); `
-    + `medians of ${ROUNDS} alternating rounds, the req/s range in brackets. Latencies in ms; CPU is the server's CPU time per 1000 requests in ms `
+    + `medians of ${ROUNDS} alternating rounds (${FEATURE_ROUNDS} for a variant with a feature), the req/s range in brackets. Latencies in ms; CPU is the server's CPU time per 1000 requests in ms `
     + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
     + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference). "
-    + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds.",
+    + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds. "
+    + "vs default: a variant with a feature against the same stack and ORM without it, req/s over req/s and CPU over CPU as above (1.00 = the feature costs nothing).",
     "",
-    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors | vs default |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(formatRow),
     "",
   ].join("\n");
