@@ -3,7 +3,7 @@
 // same way and loaded with the same wrk settings. It measures; it asserts nothing but that both
 // boot. Answers under load that were not 200 (or timed out) are counted in the table. The table
 // goes to docs/bench-service.md, which the README quotes.
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -217,5 +217,8 @@ afterAll(() => {
     "",
   ].join("\n");
   console.log(table);
-  if (!only) writeFileSync(OUT, `# pnpm bench:service\n\n${table}`);
+  // The table replaces the old one; the notes after it (the levers measured, `## ` sections) stay.
+  const previous = existsSync(OUT) ? readFileSync(OUT, "utf8") : "";
+  const notes = previous.indexOf("\n## ");
+  if (!only) writeFileSync(OUT, `# pnpm bench:service\n\n${table}${notes < 0 ? "" : previous.slice(notes)}`);
 });
