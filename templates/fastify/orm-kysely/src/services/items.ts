@@ -1,5 +1,6 @@
+import type { CompiledQuery, Selectable } from "kysely";
 import type { Tx } from "../db/index.js";
-import type { ItemChanges } from "../models/items.js";
+import type { ItemChanges, ItemsTable } from "../models/items.js";
 import {
   type ItemCreate,
   type ItemListQuery,
@@ -31,8 +32,14 @@ export async function listItems(db: Tx, { limit, offset }: ItemListQuery): Promi
   return rows.map(toItemOut);
 }
 
+// Reading an item by its id, compiled to SQL once: the statement is the same for every id and on
+// every handle (the pool or a transaction), so a call only swaps in its id, the one parameter.
+let byId: CompiledQuery<Selectable<ItemsTable>> | undefined;
+
 export async function getItem(db: Tx, id: number): Promise<ItemOut | undefined> {
-  const row = await db.selectFrom("items").selectAll().where("id", "=", id).executeTakeFirst();
+  byId ??= db.selectFrom("items").selectAll().where("id", "=", 0).compile();
+  const { rows } = await db.executeQuery<Selectable<ItemsTable>>({ ...byId, parameters: [id] });
+  const [row] = rows;
   return row && toItemOut(row);
 }
 
