@@ -13,6 +13,7 @@ import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 import { checkJobsContract, QueueUnderTest, queueOutageBoundMs, startWorker } from "./jobs-contract.js";
+import { checkObservability, OtlpReceiver } from "./obs-contract.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
 // PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
@@ -67,11 +68,16 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
   // The worker feature: a queue of this variant's own on the machine's Redis (jobs-contract.ts).
   const queue = Array.isArray(options.features) && options.features.includes("worker") ? new QueueUnderTest() : undefined;
+  // The metrics and otel features (obs-contract.ts): an OTLP receiver the service exports to from its boot on.
+  const hasFeature = (name: string) => Array.isArray(options.features) && options.features.includes(name);
+  const receiver = hasFeature("otel") ? new OtlpReceiver() : undefined;
+  const otelEnv = async () => (receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.port ? receiver.endpoint : await receiver.start(), OTEL_BSP_SCHEDULE_DELAY: "200" } : {});
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
     await service.teardown();
     await queue?.teardown();
+    await receiver?.stop();
     await dropDatabaseAndRole(dbName, dbUser);
     // The generated project (with its virtualenv or node_modules) goes too.
     if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -137,7 +143,7 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     // The app reaches Postgres through a relay the test can cut (step 9); the environment wins over .env.
     await timings.time(variant, "boot+http", () => service.bootAndExercise(async (dbPort) =>
       startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
-        cwd: dir, env: { ...process.env, ...env, DB_PORT: String(dbPort), ...(await queue?.serviceEnv()) } as Record<string, string>, port,
+        cwd: dir, env: { ...process.env, ...env, DB_PORT: String(dbPort), ...(await queue?.serviceEnv()), ...(await otelEnv()) } as Record<string, string>, port,
       })));
   });
 
@@ -149,6 +155,22 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     service.report.jobs = await timings.time(variant, "jobs", () => checkJobsContract(service.server!.base, queue, {
       boundMs: queueOutageBoundMs(dir),
       startWorker: () => startWorker(["make", "worker"], { cwd: dir, env: { ...process.env, ...env, ...queue.workerEnv() } as Record<string, string> }),
+    }));
+  });
+
+  if (hasFeature("metrics") || receiver) it("8c. observability: /metrics counts by route template (unmatched for unknown paths, not itself), pool gauges; spans reach an OTLP receiver, a closed collector port slows nothing", async () => {
+    service.report.observability = await timings.time(variant, "observability", () => checkObservability(service.server!.base, {
+      metrics: hasFeature("metrics"),
+      otel: receiver && {
+        receiver,
+        serviceName: "svc-e2e",
+        bootWithEndpoint: async (endpoint) => {
+          const port = await freePort();
+          return startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
+            cwd: dir, env: { ...process.env, ...env, ...(await queue?.serviceEnv()), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
+          });
+        },
+      },
     }));
   });
 
