@@ -23,3 +23,15 @@ export function poolConfig(url: string, { max = 10, timeoutMs = 3_000 }: Databas
     query_timeout: timeoutMs === 0 ? 0 : timeoutMs + 1_000,
   } satisfies pg.PoolConfig;
 }
+
+/** The connections a pool holds now, and the most it opens. */
+export interface PoolStats {
+  readonly idle: number;
+  readonly used: number;
+  readonly max: number;
+}
+
+export function poolStats(pool: pg.Pool): PoolStats {
+  const { idleCount, totalCount, options } = pool;
+  return { idle: idleCount, used: totalCount - idleCount, max: options.max ?? 10 };
+}

@@ -3,7 +3,7 @@ import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from "drizzle
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { items } from "../models/items.js";
-import { type DatabaseOptions, poolConfig } from "./pool.js";
+import { type DatabaseOptions, type PoolStats, poolConfig, poolStats } from "./pool.js";
 
 const schema = { items };
 
@@ -20,6 +20,8 @@ export interface Database {
   /** Runs `fn` on the pool, outside a transaction: each statement commits on its own. */
   read<T>(fn: (db: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** The pool's connections now (idle, in use) and the most it opens. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    poolStats: () => poolStats(pool),
     close: () => pool.end(),
   };
 }

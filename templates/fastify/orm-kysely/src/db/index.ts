@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { ItemsTable } from "../models/items.js";
-import { type DatabaseOptions, poolConfig } from "./pool.js";
+import { type DatabaseOptions, type PoolStats, poolConfig, poolStats } from "./pool.js";
 
 /** Every table of the database, by name. */
 export interface DB {
@@ -20,6 +20,8 @@ export interface Database {
   /** Runs `fn` on the pool, outside a transaction: each statement commits on its own. */
   read<T>(fn: (db: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** The pool's connections now (idle, in use) and the most it opens. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    poolStats: () => poolStats(pool),
     // Also ends the pool.
     close: () => db.destroy(),
   };

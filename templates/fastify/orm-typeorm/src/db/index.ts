@@ -1,8 +1,10 @@
 import "reflect-metadata";
+import type pg from "pg";
 import { DataSource, type DataSourceOptions, type EntityManager } from "typeorm";
+import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver.js";
 import { Item } from "../models/item.js";
 import { CreateItems1764201600000 } from "./migrations/1764201600000-CreateItems.js";
-import { type DatabaseOptions, poolConfig } from "./pool.js";
+import { type DatabaseOptions, type PoolStats, poolConfig, poolStats } from "./pool.js";
 
 /** What `request.db` is: a TypeORM EntityManager bound to the request's transaction, or the pool's (reads). */
 export type Tx = EntityManager;
@@ -29,6 +31,8 @@ export interface Database {
   /** Runs `fn` on the pool, outside a transaction: each statement commits on its own. */
   read<T>(fn: (db: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** The pool's connections now (idle, in use) and the most it opens. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,11 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     read: async (fn) => fn((await connected()).manager),
     ping: async () => {
       await (await connected()).query("select 1");
+    },
+    poolStats: () => {
+      // TypeORM creates its pg pool in initialize(): until then it holds no connection.
+      if (!dataSource.isInitialized) return { idle: 0, used: 0, max: poolConfig(url, options).max };
+      return poolStats((dataSource.driver as PostgresDriver).master as pg.Pool);
     },
     close: async () => {
       const current = ready;
