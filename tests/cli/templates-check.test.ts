@@ -155,7 +155,7 @@ describe("create-svc-app templates check", () => {
     const root = copyOfTemplates();
     // A new feature nothing locks yet; and a dependency only the ci subsets have, without relocking.
     editManifest(root, "fastify", (m) => {
-      m.options.find((o: { name: string }) => o.name === "features").choices.push({ value: "metrics", label: "Metrics" });
+      m.options.find((o: { name: string }) => o.name === "features").choices.push({ value: "audit", label: "Audit log" });
     });
     const pkg = path.join(root, "fastify/base/package.json.hbs");
     writeFileSync(pkg, readFileSync(pkg, "utf8").replace('"dependencies": {\n', '"dependencies": {\n{{#if (includes options.features "ci")}}\n    "left-pad": "^1.3.0",\n{{/if}}\n'));
@@ -168,14 +168,14 @@ describe("create-svc-app templates check", () => {
     for (const orm of ["drizzle", "typeorm", "kysely"]) {
       for (const [pm, file] of [["npm", "package-lock.json"], ["pnpm", "pnpm-lock.yaml"]] as const) {
         const messages = about(`fastify/lock-${pm}-${orm}/${file}.hbs`);
-        // Every subset with metrics is named (whatever features the templates already have), and no other.
+        // Every subset with audit is named (whatever features the templates already have), and no other.
         const missing = messages.find((m) => m.startsWith("has no lock for "));
-        expect(missing, `${orm} ${pm}: ${messages.join("\n")}`).toMatch(new RegExp(`^has no lock for (features=[a-z,]*metrics(; )?)+ \\(it was made before these combinations existed\\): run pnpm templates:lock --templates ${root} --only orm=${orm} --only pm=${pm}$`));
-        expect(missing).toContain("features=metrics;");
+        expect(missing, `${orm} ${pm}: ${messages.join("\n")}`).toMatch(new RegExp(`^has no lock for (features=[a-z,]*audit(; )?)+ \\(it was made before these combinations existed\\): run pnpm templates:lock --templates ${root} --only orm=${orm} --only pm=${pm}$`));
+        expect(missing).toContain("features=audit;");
         // Stale for the subsets with ci only: the first one named has ci, and none is without it.
         const stale = messages.filter((m) => m.includes("dependencies differ"));
         expect(stale, `${orm} ${pm}`).toHaveLength(1);
-        expect(stale[0]).toMatch(new RegExp(`^in the generated ${file.replace(".", "\\.")} \\(orm=${orm} \\S+ pm=${pm} (\\S+=\\S+ )*features=ci(,metrics)?(, and \\d+ more)?\\): dependencies differ from package\\.json: run pnpm templates:lock --only orm=${orm} --only pm=${pm}$`));
+        expect(stale[0]).toMatch(new RegExp(`^in the generated ${file.replace(".", "\\.")} \\(orm=${orm} \\S+ pm=${pm} (\\S+=\\S+ )*features=ci(,audit)?(, and \\d+ more)?\\): dependencies differ from package\\.json: run pnpm templates:lock --only orm=${orm} --only pm=${pm}$`));
       }
     }
     const python = [["poetry", "lock-sqlalchemy/poetry.lock.hbs"], ["uv", "lock-uv-sqlmodel/uv.lock.hbs"]] as const;

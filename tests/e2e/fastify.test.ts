@@ -12,6 +12,7 @@ import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 import { checkJobsContract, queueOutageBoundMs, QueueUnderTest, startWorker } from "./jobs-contract.js";
+import { checkObservability, OtlpReceiver } from "./obs-contract.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
 // and the app itself all run on it, as they would for a user of that version.
@@ -50,12 +51,17 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
 
   // The worker feature: the service's job queue on a queue of its own, behind a relay (jobs-contract.ts).
   const queue = [options.features].flat().includes("worker") ? new QueueUnderTest() : undefined;
+  // The metrics and otel features (obs-contract.ts): an OTLP receiver the service exports to from its boot on.
+  const hasFeature = (name: string) => [options.features].flat().includes(name);
+  const receiver = hasFeature("otel") ? new OtlpReceiver() : undefined;
+  const otelEnv = async () => (receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.port ? receiver.endpoint : await receiver.start(), OTEL_BSP_SCHEDULE_DELAY: "200" } : {});
   const service = new ServiceUnderTest(variant, { dbName, dbUser }, async () => Number(await psql(["-c", "SELECT count(*) FROM items"], dir, dbName)));
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
   afterAll(async () => {
     await service.teardown();
     await queue?.teardown();
+    await receiver?.stop();
     await dropDatabaseAndRole(dbName, dbUser);
     // The generated project (with its virtualenv or node_modules) goes too.
     if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -110,12 +116,13 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
   it("6. builds, boots with node, /health reports the database, CRUD over HTTP, 422 and 404 as JSON", async () => {
     await run(["run", "build"]);
     const port = await freePort();
-    // The worker feature: Redis through a relay too (step 7b), and a queue of this run's own.
-    const queueEnv = (await queue?.serviceEnv()) ?? {};
+    // The worker feature: Redis through a relay too (step 7b), and a queue of this run's own; the
+    // otel feature: the receiver of step 8c.
+    const featureEnv = { ...(await queue?.serviceEnv()), ...(await otelEnv()) };
     // The app reaches Postgres through a relay the test can cut (step 8); the environment wins over .env.
     await timings.time(variant, "boot+http", () => service.bootAndExercise((dbPort) =>
       startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DB_PORT: String(dbPort), ...queueEnv } as Record<string, string>, port,
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", DB_PORT: String(dbPort), ...featureEnv } as Record<string, string>, port,
       })));
   });
 
@@ -127,6 +134,22 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     service.report.jobs = await timings.time(variant, "jobs contract", () => checkJobsContract(service.server!.base, queue!, {
       boundMs: queueOutageBoundMs(dir),
       startWorker: () => startWorker(["make", "worker"], { cwd: dir, env: { ...process.env, ...env, ...queue!.workerEnv() } as Record<string, string> }),
+    }));
+  });
+
+  if (hasFeature("metrics") || receiver) it("8c. observability: /metrics counts by route template (unmatched for unknown paths, not itself), pool gauges; spans reach an OTLP receiver, a closed collector port slows nothing", async () => {
+    service.report.observability = await timings.time(variant, "observability", () => checkObservability(service.server!.base, {
+      metrics: hasFeature("metrics"),
+      otel: receiver && {
+        receiver,
+        serviceName: "svc-e2e",
+        bootWithEndpoint: async (endpoint) => {
+          const port = await freePort();
+          return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
+            cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", ...(await queue?.serviceEnv()), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
+          });
+        },
+      },
     }));
   });
 

@@ -30,6 +30,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 // A collector that does not answer must not hold up the exit (main.ts gives shutdown 10 s).
 const FLUSH_TIMEOUT_MS = 3_000;
+// How long one export (its retries included) may take, unless OTEL_EXPORTER_OTLP_TIMEOUT says:
+// the SDK's 10 s would keep a stopping process alive that long while the collector refuses.
+const EXPORT_TIMEOUT_MS = 2_000;
 
 export interface Telemetry {
   /** Exports the spans still queued (for at most a few seconds), then stops tracing. */
@@ -51,7 +54,9 @@ export interface TelemetryOptions {
  */
 function processorsFromEnv(env: NodeJS.ProcessEnv): SpanProcessor[] {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return [];
-  return [new BatchSpanProcessor(new OTLPTraceExporter())];
+  const timeoutSet = env.OTEL_EXPORTER_OTLP_TIMEOUT || env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT;
+  const exporter = new OTLPTraceExporter(timeoutSet ? {} : { timeoutMillis: EXPORT_TIMEOUT_MS });
+  return [new BatchSpanProcessor(exporter)];
 }
 
 /**
