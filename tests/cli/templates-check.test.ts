@@ -62,6 +62,8 @@ async function check(root: string, json = false) {
   return { ...r, lines: r.stdout.split("\n") };
 }
 
+// A whole check renders every combination (each subset of the features, so it doubles with each
+// feature added): on a shared 2-core machine it can take longer than vitest's default minute.
 describe("create-svc-app templates check", () => {
   it("finds nothing in the templates under test: exit 0, every combination rendered", async () => {
     const r = await check(templatesRoot, true);
@@ -73,7 +75,7 @@ describe("create-svc-app templates check", () => {
     expect(report.variants).toBe(manifests.reduce((n, m) => n + variantsOf(m).length, 0));
     if (!CI) return;
     expect(report.skipped, "CI has every tool the checks use").toEqual([]);
-  });
+  }, 240_000);
 
   it("reports each mistake in a template file at its line and column, with the fix", async () => {
     const root = copyOfTemplates();
@@ -149,7 +151,7 @@ describe("create-svc-app templates check", () => {
     } else {
       expect(out.find((l) => l.startsWith(`${root}/fastapi/lock-uv-sqlmodel/uv.lock.hbs: `))).toMatch(/does not match pyproject\.toml \(uv lock --check: .*\): run pnpm templates:lock --only orm=sqlmodel --only pm=uv( --only \S+)* \[lock\]$/);
     }
-  });
+  }, 240_000);
 
   it("reports a merged lock made before a feature existed, and one that is stale for some features only", async () => {
     const root = copyOfTemplates();

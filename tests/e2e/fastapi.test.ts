@@ -164,10 +164,11 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
       otel: receiver && {
         receiver,
         serviceName: "svc-e2e",
+        // A second instance: Redis directly (the queue's relay serves the first one).
         bootWithEndpoint: async (endpoint) => {
           const port = await freePort();
           return startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
-            cwd: dir, env: { ...process.env, ...env, ...(await queue?.serviceEnv()), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
+            cwd: dir, env: { ...process.env, ...env, ...queue?.workerEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
           });
         },
       },
