@@ -143,10 +143,11 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
       otel: receiver && {
         receiver,
         serviceName: "svc-e2e",
+        // A second instance: Redis directly (serviceEnv would start the step-7b relay again, on its port).
         bootWithEndpoint: async (endpoint) => {
           const port = await freePort();
           return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-            cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", ...(await queue?.serviceEnv()), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
+            cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", ...queue?.workerEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
           });
         },
       },
