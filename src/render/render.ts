@@ -13,11 +13,32 @@ export { assertInside, GENERATOR_NAME, SAFE_NAMES, templateContext, type FileMap
  */
 export function renderTemplate(input: RenderInput): FileMap {
   const { template } = input;
-  const hbs = createHandlebars(template.partials);
   const context = templateContext(input);
-  const check = templateChecker(template, templateScope(template, context));
-  return layOutFiles(input, (source, sourceName) => renderText(hbs, check(source.content.toString("utf8"), sourceName), context, sourceName));
+  // What a file may name does not depend on the answers (the context has the same keys for
+  // every combination), so each file is checked and compiled once for templates alike in their
+  // options and partials: `templates check`, `templates:lock` and the tests render the same
+  // files hundreds of times, each from a template loaded for its combination.
+  const key = JSON.stringify([template.manifest.name, template.manifest.options, Object.entries(template.partials).map(([n, p]) => [n, p.file, p.source])]);
+  let compiled = COMPILED.get(key);
+  if (!compiled) {
+    compiled = { hbs: createHandlebars(template.partials), check: templateChecker(template, templateScope(template, context)), files: new Map() };
+    COMPILED.set(key, compiled);
+  }
+  const { hbs, check, files } = compiled;
+  return layOutFiles(input, (source, sourceName) => {
+    const text = source.content.toString("utf8");
+    const fileKey = `${sourceName}\0${text}`;
+    let run = files.get(fileKey);
+    if (!run) {
+      run = hbs.compile(check(text, sourceName), COMPILE_OPTIONS);
+      files.set(fileKey, run);
+    }
+    return renderText(run, context, sourceName);
+  });
 }
+
+/** Per options and partials, a Handlebars (its partials compiled once) and the files, by name and text, checked and compiled. */
+const COMPILED = new Map<string, { hbs: typeof Handlebars; check: ReturnType<typeof templateChecker>; files: Map<string, HandlebarsTemplateDelegate> }>();
 
 /**
  * Parses and checks a file of the template (and, once, each partial it uses), throwing the first
@@ -65,9 +86,9 @@ function createHandlebars(partials: Template["partials"]): typeof Handlebars {
 }
 
 /** Runs a checked template; what strict mode still finds at run time is reported at its line and column. */
-function renderText(hbs: typeof Handlebars, ast: hbs.AST.Program, context: object, file: string): string {
+function renderText(run: HandlebarsTemplateDelegate, context: object, file: string): string {
   try {
-    return hbs.compile(ast, COMPILE_OPTIONS)(context);
+    return run(context);
   } catch (error) {
     throw runtimeProblem(error, file);
   }
