@@ -14,6 +14,7 @@ import { flagValue, type Manifest, type OptionValues } from "../../src/templates
 import { makeDb } from "../e2e/database.js";
 import { dropDatabaseAndRole, psql, sh, uniqueDbNames } from "../e2e/harness.js";
 import { startServer, type RunningServer } from "../e2e/http.js";
+import { OtlpReceiver } from "../e2e/obs-contract.js";
 import { nodeBinDir } from "../e2e/node-runtime.js";
 import { ensureWrk, load, LOAD, type LoadResult } from "./load.js";
 
@@ -157,7 +158,11 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
   });
 
   it(`loads the service and its reference alternately: ${LOAD.connections} connections, ${LOAD.duration}, ${rounds} round(s)`, async () => {
-    const service = await boot(s.serve(dir), dir, env);
+    // With otel, the spans go somewhere, as in production: a receiver that takes every export
+    // (tests/e2e/obs-contract.ts), so the cost measured includes making and sending them.
+    const receiver = base?.feature === "otel" ? new OtlpReceiver() : undefined;
+    const serviceEnv = receiver ? { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start() } : env;
+    const service = await boot(s.serve(dir), dir, serviceEnv);
     const ref = await boot(s.reference(dir), dir, env);
     try {
       for (const endpoint of ENDPOINTS) {
@@ -170,9 +175,11 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
         rows.push(row);
         console.log(formatRow(row));
       }
+      if (receiver) expect(receiver.bodies.length, "the service exported no spans to the receiver").toBeGreaterThan(0);
     } finally {
       await service.stop();
       await ref.stop();
+      await receiver?.stop();
     }
   });
 });
