@@ -39,7 +39,7 @@ def server_spans(finished: tuple[ReadableSpan, ...]) -> list[ReadableSpan]:
 
 
 async def test_request_span_holds_the_database_spans(
-    client: AsyncClient, spans: InMemorySpanExporter
+    client: AsyncClient, spans: InMemorySpanExporter, engine: AsyncEngine
 ) -> None:
     created = (await client.post("/items", json={"name": "Traced"})).json()
     spans.clear()
@@ -53,6 +53,10 @@ async def test_request_span_holds_the_database_spans(
     assert server.resource.attributes["service.name"] == settings.otel_service_name
     database = [span for span in finished if span.kind == SpanKind.CLIENT]
     assert database, [span.name for span in finished]
+    [select] = [span for span in database if span.name == f"SELECT {engine.url.database}"]
+    assert select.attributes is not None
+    assert select.attributes["db.system.name"] == "postgresql"
+    assert "items" in str(select.attributes["db.query.text"])
     assert server.context is not None
     for span in database:
         assert span.parent is not None
@@ -65,4 +69,6 @@ async def test_health_and_metrics_are_not_traced(
     client: AsyncClient, spans: InMemorySpanExporter
 ) -> None:
     assert (await client.get("/health")).status_code == 200
-    assert server_spans(spans.get_finished_spans()) == []
+    assert (await client.get("/metrics")).status_code in (200, 404)
+    # Nor the health check's database ping: no trace at all.
+    assert spans.get_finished_spans() == ()
