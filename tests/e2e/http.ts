@@ -13,6 +13,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+const DEPRECATION = /\[(FST)?DEP\d+\]|DeprecationWarning|Deprecation:/;
+
 /** Starts a generated service and waits for /health to answer 200; fails with its output otherwise. */
 export async function startServer(file: string, args: string[], options: { cwd: string; env: Record<string, string>; port: number; timeoutMs?: number }): Promise<RunningServer> {
   const child: ResultPromise = execa(file, args, { cwd: options.cwd, env: options.env, reject: false, all: true, stdin: "ignore", forceKillAfterDelay: 5_000 });
@@ -41,6 +43,9 @@ export async function startServer(file: string, args: string[], options: { cwd: 
       const r = await child;
       // A graceful shutdown ends on SIGTERM (exit 0 or the signal itself), not by force.
       expect(r.isForcefullyTerminated, `forced to stop:\n${tailLines(output, 20)}`).toBeFalsy();
+      // What a user would see in their terminal on every start: no deprecation notices (Node's
+      // [DEP0...], Fastify's [FSTDEP...], Python's DeprecationWarning).
+      expect(output).not.toMatch(DEPRECATION);
     },
   };
 }

@@ -79,6 +79,14 @@ describe("tracing", () => {
     expect(server.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
   });
 
+  it("traces neither /health nor its database ping", async () => {
+    expect((await app.inject({ url: "/health" })).statusCode).toBe(200);
+    // Something traced after it, to know the spans of /health would have ended by then.
+    expect((await app.inject({ url: "/nowhere" })).statusCode).toBe(404);
+    await serverSpan();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(["GET"]);
+  });
+
   it("names the span of a request that matched no route by its method alone", async () => {
     expect((await app.inject({ url: "/nowhere" })).statusCode).toBe(404);
     const server = await serverSpan();

@@ -28,6 +28,9 @@ import {
 } from "@opentelemetry/semantic-conventions";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
+// Probes and scrapes are not traced: they would drown the requests (their queries neither, as
+// pg makes spans only under a request's).
+const UNTRACED_ROUTES = new Set(["/health", "/metrics"]);
 // A collector that does not answer must not hold up the exit (main.ts gives shutdown 10 s).
 const FLUSH_TIMEOUT_MS = 3_000;
 // How long one export (its retries included) may take, unless OTEL_EXPORTER_OTLP_TIMEOUT says:
@@ -76,8 +79,9 @@ export function startTelemetry({
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors });
   provider.register();
-  // Queries outside a request (migrations, start-up) make no trace of their own.
-  const pg = new PgInstrumentation({ requireParentSpan: true });
+  // Queries outside a request (migrations, start-up) make no trace of their own; taking a pooled
+  // connection is no span either (one for each query would double the spans, for no insight).
+  const pg = new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true });
   return {
     shutdown: async () => {
       pg.disable();
@@ -93,14 +97,15 @@ export function startTelemetry({
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** The request's server span (the otel feature), the parent of its database spans. */
-    span: Span;
+    /** The request's server span (the otel feature), the parent of its database spans; none
+     * for /health and /metrics. */
+    span: Span | null;
   }
 }
 
 function endSpan(request: FastifyRequest, reply: FastifyReply): void {
   const { span } = request;
-  if (!span.isRecording()) return; // not sampled, or ended already (an aborted request)
+  if (!span?.isRecording()) return; // untraced, not sampled, or ended already (an aborted request)
   span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode);
   if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
   span.end();
@@ -114,9 +119,10 @@ function endSpan(request: FastifyRequest, reply: FastifyReply): void {
  */
 export function traceRequests(app: FastifyInstance): void {
   const tracer = trace.getTracer("http-server");
-  app.decorateRequest("span", null as unknown as Span);
+  app.decorateRequest("span", null);
   app.addHook("onRequest", (request, _reply, done) => {
     const route = request.routeOptions.url;
+    if (route !== undefined && UNTRACED_ROUTES.has(route)) return done();
     const query = request.url.indexOf("?");
     request.span = tracer.startSpan(
       route ? `${request.method} ${route}` : request.method,
@@ -135,6 +141,7 @@ export function traceRequests(app: FastifyInstance): void {
   // After the body is read (its stream callbacks run outside any request's context): everything
   // from here to the handler's last await sees the span as the current one.
   app.addHook("preHandler", (request, _reply, done) => {
+    if (request.span === null) return done();
     context.with(trace.setSpan(context.active(), request.span), done);
   });
   app.addHook("onResponse", (request, reply, done) => {
@@ -143,7 +150,7 @@ export function traceRequests(app: FastifyInstance): void {
   });
   // The client went away: Fastify sends no response, so onResponse does not run.
   app.addHook("onRequestAbort", (request, done) => {
-    request.span.end();
+    request.span?.end();
     done();
   });
 }
