@@ -21,8 +21,13 @@ import { ensureWrk, load, LOAD, type LoadResult } from "./load.js";
 const ROUNDS = Number(process.env.BENCH_SERVICE_ROUNDS ?? 3);
 // Features whose cost is measured: each stack's default variant with one of them, where the stack
 // offers it, against the same variant without (the 'vs default' column). One round each unless
-// BENCH_SERVICE_FEATURE_ROUNDS says otherwise.
-const FEATURES = ["metrics", "otel"];
+// BENCH_SERVICE_FEATURE_ROUNDS says otherwise. otel runs twice: as generated (every trace kept, the
+// SDKs' default) and with the SDKs' standard ratio sampler keeping one trace in ten.
+const FEATURES: { key: string; feature: string; env?: Record<string, string> }[] = [
+  { key: "metrics", feature: "metrics" },
+  { key: "otel", feature: "otel" },
+  { key: "otel-sampled", feature: "otel", env: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
+];
 const FEATURE_ROUNDS = Number(process.env.BENCH_SERVICE_FEATURE_ROUNDS ?? 1);
 // BENCH_SERVICE_ONLY=fastapi or =fastify:drizzle,fastapi:sqlmodel,fastify:metrics limits the run (for tuning one template).
 const only = process.env.BENCH_SERVICE_ONLY?.split(",").filter(Boolean);
@@ -77,8 +82,11 @@ interface BenchVariant {
   options: OptionValues;
   label: string;
   rounds: number;
-  /** A feature variant: the label of the variant it adds its feature to, and the feature. */
-  base?: { label: string; feature: string };
+  /** How BENCH_SERVICE_ONLY names it: `<stack>:<orm>` or `<stack>:<FEATURES key>`. */
+  key?: string;
+  /** A feature variant: the label of the variant it adds its feature to, the feature, and the
+   * service's extra environment. */
+  base?: { label: string; feature: string; env?: Record<string, string> };
 }
 
 /**
@@ -95,10 +103,11 @@ function benchVariants(): BenchVariant[] {
     return [
       ...orms.map((orm) => ({ stack, manifest, options: { ...defaults, orm }, label: `${stack} ${orm}`, rounds: ROUNDS }))
         .filter((v) => !only || only.some((o) => o === v.stack || o === `${v.stack}:${v.options.orm}`)),
-      ...FEATURES.filter((f) => offered.has(f)).map((feature) => ({
-        stack, manifest, options: { ...defaults, features: [feature] }, label: `${plain} features=${feature}`,
-        rounds: FEATURE_ROUNDS, base: { label: plain, feature },
-      })).filter((v) => !only || only.some((o) => o === stack || o === `${stack}:${v.base.feature}`)),
+      ...FEATURES.filter((f) => offered.has(f.feature)).map(({ key, feature, env }) => ({
+        stack, manifest, options: { ...defaults, features: [feature] },
+        label: `${plain} features=${feature}${env ? ` ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`,
+        rounds: FEATURE_ROUNDS, base: { label: plain, feature, env }, key,
+      })).filter((v) => !only || only.some((o) => o === stack || o === `${stack}:${v.key}`)),
     ];
   });
 }
@@ -161,7 +170,7 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
     // With otel, the spans go somewhere, as in production: a receiver that takes every export
     // (tests/e2e/obs-contract.ts), so the cost measured includes making and sending them.
     const receiver = base?.feature === "otel" ? new OtlpReceiver() : undefined;
-    const serviceEnv = receiver ? { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start() } : env;
+    const serviceEnv = { ...env, ...base?.env, ...(receiver && { OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start() }) };
     const service = await boot(s.serve(dir), dir, serviceEnv);
     const ref = await boot(s.reference(dir), dir, env);
     try {
@@ -184,13 +193,19 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
   });
 });
 
-/** A feature variant's req/s and CPU against its default variant's (same convention as the ratios), or "". */
-function vsDefault({ endpoint, service, base }: Row): string {
+/**
+ * A feature variant's req/s and CPU against its default variant's (same convention as the ratios),
+ * or "". Each is taken relative to the reference app loaded in the same minutes (the same app in
+ * both variants), so a machine that slowed down between the two variants does not count as cost.
+ */
+function vsDefault({ endpoint, service, reference, base }: Row): string {
   if (!base) return "";
   const plain = rows.find((r) => r.variant === base && r.endpoint === endpoint);
   if (!plain) return "(default variant not run)";
-  const rps = median(service.map((r) => r.rps)) / median(plain.service.map((r) => r.rps));
-  const cpu = median(plain.service.map((r) => r.cpuMsPer1k)) / median(service.map((r) => r.cpuMsPer1k));
+  const rel = (row: Row, key: "rps" | "cpuMsPer1k") => median(row.service.map((r) => r[key])) / median(row.reference.map((r) => r[key]));
+  const featureRow: Row = { variant: "", endpoint, service, reference };
+  const rps = rel(featureRow, "rps") / rel(plain, "rps");
+  const cpu = rel(plain, "cpuMsPer1k") / rel(featureRow, "cpuMsPer1k");
   return `req/s ${rps.toFixed(2)}, CPU ${cpu.toFixed(2)}`;
 }
 
@@ -216,7 +231,7 @@ afterAll(() => {
     + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
     + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference). "
     + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds. "
-    + "vs default: a variant with a feature against the same stack and ORM without it, req/s over req/s and CPU over CPU as above (1.00 = the feature costs nothing).",
+    + "vs default: a variant with a feature against the same stack and ORM without it, its req/s ratio over theirs and its CPU ratio over theirs (each against the reference loaded beside it, so a machine that slowed between the two does not count; 1.00 = the feature costs nothing).",
     "",
     "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors | vs default |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -13,7 +13,7 @@ import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 import { checkJobsContract, QueueUnderTest, queueOutageBoundMs, startWorker } from "./jobs-contract.js";
-import { checkObservability, OtlpReceiver } from "./obs-contract.js";
+import { observabilityStep, OtlpReceiver } from "./obs-contract.js";
 
 // Poetry runs through a wrapper that falls back to the Simple API where an index does not serve
 // PyPI's per-release JSON (see scripts/support/poetry_simple_api.py); the install itself is Poetry's own.
@@ -158,21 +158,16 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     }));
   });
 
-  if (hasFeature("metrics") || receiver) it("8c. observability: /metrics counts by route template (unmatched for unknown paths, not itself), pool gauges; spans reach an OTLP receiver, a closed collector port slows nothing", async () => {
-    service.report.observability = await timings.time(variant, "observability", () => checkObservability(service.server!.base, {
-      metrics: hasFeature("metrics"),
-      otel: receiver && {
-        receiver,
-        serviceName: "svc-e2e",
-        // A second instance: Redis directly (the queue's relay serves the first one).
-        bootWithEndpoint: async (endpoint) => {
-          const port = await freePort();
-          return startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
-            cwd: dir, env: { ...process.env, ...env, ...queue?.workerEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
-          });
-        },
-      },
-    }));
+  // A second instance reaches Redis directly (the queue's relay serves the first one).
+  observabilityStep("8c", service, timings, {
+    metrics: hasFeature("metrics"),
+    receiver,
+    serve: async (extra) => {
+      const port = await freePort();
+      return startServer(path.join(dir, ".venv", "bin", "uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
+        cwd: dir, env: { ...process.env, ...env, ...queue?.workerEnv(), ...extra } as Record<string, string>, port,
+      });
+    },
   });
 
   contractSteps(9, service, timings, () => dir, full);

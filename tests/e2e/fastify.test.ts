@@ -12,7 +12,7 @@ import { startServer } from "./http.js";
 import { nodeBinDir } from "./node-runtime.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
 import { checkJobsContract, queueOutageBoundMs, QueueUnderTest, startWorker } from "./jobs-contract.js";
-import { checkObservability, OtlpReceiver } from "./obs-contract.js";
+import { observabilityStep, OtlpReceiver } from "./obs-contract.js";
 
 // The default Node of the template (24), as a real binary first on PATH: npm, pnpm, tsc, vitest
 // and the app itself all run on it, as they would for a user of that version.
@@ -137,21 +137,16 @@ describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o]
     }));
   });
 
-  if (hasFeature("metrics") || receiver) it("8c. observability: /metrics counts by route template (unmatched for unknown paths, not itself), pool gauges; spans reach an OTLP receiver, a closed collector port slows nothing", async () => {
-    service.report.observability = await timings.time(variant, "observability", () => checkObservability(service.server!.base, {
-      metrics: hasFeature("metrics"),
-      otel: receiver && {
-        receiver,
-        serviceName: "svc-e2e",
-        // A second instance: Redis directly (serviceEnv would start the step-7b relay again, on its port).
-        bootWithEndpoint: async (endpoint) => {
-          const port = await freePort();
-          return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
-            cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", ...queue?.workerEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" } as Record<string, string>, port,
-          });
-        },
-      },
-    }));
+  // A second instance reaches Redis directly (serviceEnv would start the step-7b relay again, on its port).
+  observabilityStep("8c", service, timings, {
+    metrics: hasFeature("metrics"),
+    receiver,
+    serve: async (extra) => {
+      const port = await freePort();
+      return startServer(path.join(nodeBin, "node"), ["--env-file=.env", "dist/main.js"], {
+        cwd: dir, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", ...queue?.workerEnv(), ...extra } as Record<string, string>, port,
+      });
+    },
   });
 
   contractSteps(8, service, timings, () => dir, full);

@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
+import type { ServiceUnderTest } from "./abuse.js";
+import type { Timings } from "./harness.js";
 import type { RunningServer } from "./http.js";
 
 /**
@@ -141,7 +143,7 @@ export interface TracingReport { exports: number; msToFirstTrace: number; closed
 /**
  * Spans reach the receiver the service was booted with (OTEL_EXPORTER_OTLP_ENDPOINT, and
  * OTEL_BSP_SCHEDULE_DELAY=200): an export names the service and the item route's server span.
- * Then a second instance, booted by `bootWithEndpoint` against a closed port, still answers
+ * /health makes no span. Then a second instance, booted by `bootWithEndpoint` against a closed port, still answers
  * every request promptly, and stops cleanly.
  */
 export async function checkTracing(
@@ -167,6 +169,10 @@ export async function checkTracing(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const msToFirstTrace = Date.now() - started;
+  // Probes are not traced: nothing of /health is exported, in three schedule delays and more.
+  for (let i = 0; i < 3; i++) expect((await fetch(`${base}/health`)).status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  expect(receiver.received(serviceName, "GET /health"), "/health was traced").toBe(false);
 
   const unreachable = await options.bootWithEndpoint(`http://127.0.0.1:${await closedPort()}`);
   let closedPortWorstMs = 0;
@@ -193,4 +199,28 @@ export async function checkObservability(
     ...(options.metrics ? { metrics: await checkMetrics(base) } : {}),
     ...(options.otel ? { tracing: await checkTracing(base, options.otel) } : {}),
   };
+}
+
+/**
+ * Step 8c of a stack's e2e file, when the variant has metrics or otel. `serve(env)` boots another
+ * instance of the service with `env` added to the variant's own (on a free port of its own).
+ */
+export function observabilityStep(
+  step: string,
+  service: ServiceUnderTest,
+  timings: Timings,
+  options: { metrics: boolean; receiver?: OtlpReceiver; serve: (env: Record<string, string>) => Promise<RunningServer> },
+): void {
+  const { metrics, receiver, serve } = options;
+  if (!metrics && !receiver) return;
+  it(`${step}. observability: /metrics counts by route template (unmatched for unknown paths, not itself), pool gauges; spans reach an OTLP receiver, /health is not traced, a closed collector port slows nothing`, async () => {
+    service.report.observability = await timings.time(service.variant, "observability", () => checkObservability(service.server!.base, {
+      metrics,
+      otel: receiver && {
+        receiver,
+        serviceName: "svc-e2e",
+        bootWithEndpoint: (endpoint) => serve({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" }),
+      },
+    }));
+  });
 }

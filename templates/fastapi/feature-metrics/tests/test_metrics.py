@@ -54,6 +54,16 @@ async def test_unknown_paths_count_as_unmatched(client: AsyncClient) -> None:
     assert increase(before, after, "http_requests_total", **unmatched) == 3
 
 
+async def test_other_methods_share_one_label(client: AsyncClient) -> None:
+    before = await scrape(client)
+    for method in ("PROPFIND", "MKCOL"):
+        assert (await client.request(method, "/items")).status_code == 405
+    after = await scrape(client)
+    other = {"method": "_OTHER", "route": "/items", "status": "405"}
+    assert increase(before, after, "http_requests_total", **other) == 2
+    assert not any(("method", "PROPFIND") in labels for _, labels in after)
+
+
 async def test_head_and_refused_methods_count_under_the_route(client: AsyncClient) -> None:
     created = (await client.post("/items", json={"name": "Headed"})).json()
     before = await scrape(client)

@@ -94,6 +94,17 @@ describe("GET /metrics", () => {
     expect(after.some((s) => s.labels.route === "/metrics")).toBe(false);
   });
 
+  it("counts methods other than the standard ones under one `_OTHER` label", async () => {
+    const before = await scrape();
+    const refused = await app.inject({ method: "PROPFIND", url: "/items" });
+    const other = { method: "_OTHER", route: "unmatched", status: String(refused.statusCode) };
+    const after = await scrape();
+    expect(sampleValue(after, "http_requests_total", other)).toBe(
+      sampleValue(before, "http_requests_total", other) + 1,
+    );
+    expect(after.some((s) => s.labels.method === "PROPFIND")).toBe(false);
+  });
+
   it("reports the database pool: its size and its idle and used connections", async () => {
     // A query first: the connection it used is back in the pool, idle.
     expect((await app.inject({ url: "/items" })).statusCode).toBe(200);

@@ -31,6 +31,12 @@ from app.db.session import async_session_factory
 METRICS_PATH = "/metrics"
 UNMATCHED = "unmatched"
 LABELS = ("method", "route", "status")
+# The `method` of any other request (WebDAV's and the like, which the HTTP parser also takes),
+# as OpenTelemetry's HTTP conventions spell it: each method string would be a series of its own.
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+OTHER_METHOD = "_OTHER"
 
 # No `*_created` series: they double what a scrape carries and no query here needs them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # (the client leaves it untyped)
@@ -101,7 +107,7 @@ class RequestMetrics:
         if scope["type"] != "http" or scope["path"] == METRICS_PATH:
             await self.app(scope, receive, send)
             return
-        method: str = scope["method"]
+        method: str = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
         # An exception that escapes the app is answered 500 by Starlette, outside this middleware.
         status = 500
 

@@ -8,6 +8,23 @@ export const METRICS_PATH = "/metrics";
 export const UNMATCHED_ROUTE = "unmatched";
 
 /**
+ * The `method` of any other request (WebDAV's and the like, which Node's HTTP parser also takes),
+ * as OpenTelemetry's HTTP conventions spell it: each method string would be a series of its own.
+ */
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+  "TRACE",
+  "CONNECT",
+]);
+export const OTHER_METHOD = "_OTHER";
+
+/**
  * Serves GET /metrics in the Prometheus text format: every request by method, route template
  * (`/items/:item_id`, never the raw path) and status, with its duration; the database pool, read at
  * scrape time; Node's process metrics. The scrape itself is not counted, and the route is not in
@@ -55,8 +72,9 @@ export function registerMetrics(app: FastifyInstance, database: Database): void 
     if (route !== METRICS_PATH) {
       // Positional label values: no label object per request.
       const status = String(reply.statusCode);
-      requests.labels(request.method, route, status).inc();
-      durations.labels(request.method, route, status).observe(reply.elapsedTime / 1_000);
+      const method = KNOWN_METHODS.has(request.method) ? request.method : OTHER_METHOD;
+      requests.labels(method, route, status).inc();
+      durations.labels(method, route, status).observe(reply.elapsedTime / 1_000);
     }
     done();
   });
