@@ -198,14 +198,14 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
  * or "". Each is taken relative to the reference app loaded in the same minutes (the same app in
  * both variants), so a machine that slowed down between the two variants does not count as cost.
  */
-function vsDefault({ endpoint, service, reference, base }: Row): string {
+function vsDefault(row: Row): string {
+  const { endpoint, base } = row;
   if (!base) return "";
   const plain = rows.find((r) => r.variant === base && r.endpoint === endpoint);
   if (!plain) return "(default variant not run)";
   const rel = (row: Row, key: "rps" | "cpuMsPer1k") => median(row.service.map((r) => r[key])) / median(row.reference.map((r) => r[key]));
-  const featureRow: Row = { variant: "", endpoint, service, reference };
-  const rps = rel(featureRow, "rps") / rel(plain, "rps");
-  const cpu = rel(plain, "cpuMsPer1k") / rel(featureRow, "cpuMsPer1k");
+  const rps = rel(row, "rps") / rel(plain, "rps");
+  const cpu = rel(plain, "cpuMsPer1k") / rel(row, "cpuMsPer1k");
   return `req/s ${rps.toFixed(2)}, CPU ${cpu.toFixed(2)}`;
 }
 
