@@ -23,23 +23,62 @@ export function valuesOf(option: OptionSpec): OptionValue[] {
  * defaults, then each other value with the defaults for the rest; a `multiple` option adds each
  * value alone and all of them together. `pinned` options keep one value (a runtime the machine
  * has). A variant a rule refuses is given what the rule requires (the next tier must still run
- * the value it was made for). This is what the e2e tier runs, so a new value is run end to end.
+ * the value it was made for). The CLI's static tier runs these; the e2e tier runs the fewer
+ * `packedVariants`, which hold the same values, so a new value is run end to end.
  */
 export function coveringVariants(manifest: Manifest, pinned: Readonly<Record<string, string>> = {}): OptionValues[] {
-  const defaults: OptionValues = Object.fromEntries(manifest.options.map((o) => [o.name, pinned[o.name] ?? o.default]));
-  const candidates: OptionValues[] = [defaults];
-  for (const option of manifest.options) {
-    if (option.name in pinned) continue;
-    const values = option.choices.map((c) => c.value);
-    const others: OptionValue[] = option.multiple
-      ? [...values.map((v) => [v]), ...(values.length > 1 ? [values] : [])]
-      : values;
-    for (const value of others) {
-      if (flagValue(value) !== flagValue(defaults[option.name]!)) candidates.push({ ...defaults, [option.name]: value });
+  const defaults = defaultsOf(manifest, pinned);
+  return distinct([defaults, ...valuesToCover(manifest, pinned, defaults).map(([name, value]) => ({ ...defaults, [name]: value }))]
+    .map((v) => satisfyRules(manifest, v)));
+}
+
+/**
+ * Fewer variants that still hold every value of every option at least once, for a tier where each
+ * variant costs an install and a boot: the defaults as they are, then `seeds` (combinations a tier
+ * must run anyway, such as each lock file), and each remaining value put into the least changed
+ * variant that still has that option at its default (a feature alone rides on, say, the uv variant),
+ * or into a new one when none has. All values of a `multiple` option together stay a variant of
+ * their own on the defaults (the everything-on case). A placement the rules refuse is not made.
+ */
+export function packedVariants(manifest: Manifest, pinned: Readonly<Record<string, string>> = {}, seeds: readonly OptionValues[] = []): OptionValues[] {
+  const defaults = defaultsOf(manifest, pinned);
+  const changed = (v: OptionValues) => manifest.options.filter((o) => flagValue(v[o.name]!) !== flagValue(defaults[o.name]!)).length;
+  const packed = distinct([defaults, ...seeds].map((v) => satisfyRules(manifest, v))).map((v) => ({ ...v }));
+  const together: OptionValues[] = [];
+  for (const [name, value] of valuesToCover(manifest, pinned, defaults)) {
+    const option = manifest.options.find((o) => o.name === name)!;
+    const all = option.multiple && (value as readonly string[]).length > 1;
+    if (all) {
+      together.push({ ...defaults, [name]: value });
+      continue;
     }
+    if (packed.some((v) => flagValue(v[name]!) === flagValue(value))) continue;
+    const host = packed.slice(1)
+      .filter((v) => flagValue(v[name]!) === flagValue(defaults[name]!) && !brokenRule(manifest, { ...v, [name]: value }))
+      .sort((a, b) => changed(a) - changed(b))[0];
+    if (host) host[name] = value;
+    else packed.push({ ...defaults, [name]: value });
   }
+  return distinct([...packed, ...together].map((v) => satisfyRules(manifest, v)));
+}
+
+function defaultsOf(manifest: Manifest, pinned: Readonly<Record<string, string>>): OptionValues {
+  return Object.fromEntries(manifest.options.map((o) => [o.name, pinned[o.name] ?? o.default]));
+}
+
+/** Each value other than its default of each option not pinned; a `multiple` option's values alone, then all together. */
+function valuesToCover(manifest: Manifest, pinned: Readonly<Record<string, string>>, defaults: OptionValues): [string, OptionValue][] {
+  return manifest.options.filter((o) => !(o.name in pinned)).flatMap((option) => {
+    const values = option.choices.map((c) => c.value);
+    const others: OptionValue[] = option.multiple ? [...values.map((v) => [v]), ...(values.length > 1 ? [values] : [])] : values;
+    return others.filter((v) => flagValue(v) !== flagValue(defaults[option.name]!)).map((v): [string, OptionValue] => [option.name, v]);
+  });
+}
+
+/** The variants that exist (the rules could be met), each once, in order. */
+function distinct(variants: (OptionValues | undefined)[]): OptionValues[] {
   const seen = new Set<string>();
-  return candidates.map((v) => satisfyRules(manifest, v)).filter((v): v is OptionValues => {
+  return variants.filter((v): v is OptionValues => {
     if (!v || seen.has(variantName(v))) return false;
     seen.add(variantName(v));
     return true;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { loadManifests } from "../../src/templates/registry.js";
-import { coveringVariants, variantName, variantsOf } from "../../src/templates/variants.js";
+import { coveringVariants, packedVariants, variantName, variantsOf } from "../../src/templates/variants.js";
 import { repoRoot, runCli, tempDir } from "../helpers/cli.js";
 import { choiceList } from "../helpers/expected.js";
 import { standinBin } from "../helpers/standins.js";
@@ -58,6 +58,24 @@ describe("options that take several values (features)", () => {
     expect(coveringVariants(queue!).map(variantName)).toEqual([
       "queue=none features=none", "queue=redis features=none", "queue=none features=ci", "queue=redis features=worker", "queue=redis features=ci,worker",
     ]);
+  });
+
+  it("the e2e set packs a feature alone onto another variant, still runs every value and all features together, and keeps the rules", async () => {
+    expect(packedVariants(queue!).map(variantName)).toEqual([
+      "queue=none features=none", "queue=redis features=ci", "queue=redis features=worker", "queue=redis features=ci,worker",
+    ]);
+    for (const manifest of await loadManifests(path.join(repoRoot, "templates"))) {
+      const packed = packedVariants(manifest);
+      const valid = new Set(variantsOf(manifest).map(variantName));
+      expect(packed.filter((v) => !valid.has(variantName(v))), manifest.name).toEqual([]);
+      expect(packed.length, manifest.name).toBeLessThan(coveringVariants(manifest).length);
+      expect(variantName(packed[0]!)).toBe(variantName(coveringVariants(manifest)[0]!));
+      for (const option of manifest.options) {
+        const held = new Set(packed.map((v) => String(v[option.name])));
+        const wanted = option.multiple ? [...option.choices.map((c) => c.value), option.choices.map((c) => c.value).join(",")] : option.choices.map((c) => c.value);
+        expect(wanted.filter((w) => !held.has(w)), `${manifest.name} --${option.name}`).toEqual([]);
+      }
+    }
   });
 
   it("templates check reports a rule that never applies, one that refuses the defaults, and a value no allowed combination has", async () => {

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { manifests } from "../helpers/expected.js";
-import { coveringVariants, variantName } from "../../src/templates/variants.js";
+import { variantName } from "../../src/templates/variants.js";
 import { optionFlags } from "../cli/variants.js";
-import { CI, dropDatabaseAndRole, missingPrerequisites, PG, sh, Timings, uniqueDbNames } from "./harness.js";
+import { CI, dropDatabaseAndRole, e2eVariants, missingPrerequisites, PG, sh, Timings, uniqueDbNames } from "./harness.js";
 import { nodeBinDir } from "./node-runtime.js";
 
 /**
@@ -21,6 +21,7 @@ import { nodeBinDir } from "./node-runtime.js";
 const support = path.join(import.meta.dirname, "..", "..", "scripts", "support", "bin");
 const missing = await missingPrerequisites([
   { name: "Poetry 2", check: ["poetry", "--version"], how: "`python3 -m pip install 'poetry>=2.2,<3'`" },
+  { name: "uv", check: ["uv", "--version"], how: "`pip install uv` in a virtualenv of its own, linked onto PATH (see .ci/run)" },
   { name: "make", check: ["make", "--version"], how: "`apt-get install make`" },
   { name: "psql", check: ["psql", "--version"], how: "`apt-get install postgresql-client`" },
 ]);
@@ -29,7 +30,7 @@ const machinePython = missing.length > 0 ? "" : (await sh("python3", ["-c", "imp
 const NODE = "24";
 const pinned: Record<string, Record<string, string>> = { fastapi: { python: machinePython }, fastify: { node: NODE } };
 
-const variants = manifests.flatMap((m) => coveringVariants(m, pinned[m.name] ?? {})
+const variants = manifests.flatMap((m) => e2eVariants(m, pinned[m.name] ?? {}, { eachLock: m.name === "fastapi" })
   .filter((v) => m.options.some((o) => o.multiple && (v[o.name] as readonly string[]).includes("ci")))
   .map((v) => [`${m.name} ${variantName(v)}`, m.name, v] as const));
 

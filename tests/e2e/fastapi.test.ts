@@ -3,12 +3,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { manifestNamed, verifyCommands } from "../helpers/expected.js";
-import { relevantOptions } from "../../src/templates/locks.js";
-import { flagValue } from "../../src/templates/manifest.js";
-import { coveringVariants, variantName, variantsOf } from "../../src/templates/variants.js";
+import { variantName } from "../../src/templates/variants.js";
 import { optionFlags } from "../cli/variants.js";
 import { freePort } from "../helpers/standins.js";
-import { CI, dropDatabaseAndRole, expectSecretKept, fullContract, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
+import { CI, dropDatabaseAndRole, e2eVariants, expectSecretKept, fullContract, missingPrerequisites, psql, sh, Timings, uniqueDbNames } from "./harness.js";
 import { contractSteps, ServiceUnderTest } from "./abuse.js";
 import { startServer } from "./http.js";
 import { expectAwkwardPasswordWorks, expectInitDbKeepsData, expectLeastPrivilege, makeDb, PasswordPostgres } from "./database.js";
@@ -42,14 +40,11 @@ beforeAll(async () => {
 });
 afterAll(() => passwordServer?.stop());
 
-// Every value of every option at least once (from the manifest), on the machine's Python; and
-// every combination of the options that choose the lock file (ORM x package manager), so each
-// shipped lock is installed and run once.
+// Every value of every option at least once, and each shipped lock (ORM x package manager), on
+// the machine's Python (e2eVariants).
 const manifest = manifestNamed("fastapi");
-const covering = coveringVariants(manifest, { python: machinePython });
-const lockChoosing = relevantOptions(manifest);
-const eachLock = variantsOf(manifest).filter((v) => Object.entries(v).every(([k, x]) => lockChoosing.includes(k) || flagValue(x) === flagValue(covering[0]![k]!)));
-const variants = [...covering, ...eachLock.filter((v) => !covering.some((c) => variantName(c) === variantName(v)))];
+const pinned = { python: machinePython };
+const variants = e2eVariants(manifest, pinned, { eachLock: true });
 
 /** How each package manager proves its lock matches pyproject.toml, without changing either. */
 const LOCK_CHECK: Record<string, string[]> = { poetry: ["check", "--lock"], uv: ["lock", "--check"] };
@@ -57,7 +52,7 @@ const LOCK_CHECK: Record<string, string[]> = { poetry: ["check", "--lock"], uv: 
 describe.skipIf(missing.length > 0).each(variants.map((o) => [variantName(o), o] as const))("fastapi %s", (_name, options) => {
   const { dbName, dbUser } = uniqueDbNames(Object.values(options).join("").replace(/[^a-z0-9]/g, "").slice(0, 8));
   const variant = `fastapi ${variantName(options)}`;
-  const full = fullContract(manifest, options, { python: machinePython });
+  const full = fullContract(manifest, variants, options, pinned);
   const verify = (step: Parameters<typeof verifyCommands>[2]) => verifyCommands(manifest, options, step);
   let dir = "";
   // The virtualenv goes inside the temporary project (uv's default; Poetry told so), so nothing leaks between runs.

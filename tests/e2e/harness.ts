@@ -3,6 +3,8 @@ import { execa, type Options } from "execa";
 import { tailLines } from "../../src/steps/runner.js";
 import type { Manifest, OptionValues } from "../../src/templates/manifest.js";
 import { flagValue } from "../../src/templates/manifest.js";
+import { relevantOptions } from "../../src/templates/locks.js";
+import { packedVariants, variantName, variantsOf } from "../../src/templates/variants.js";
 import { generatedSecrets } from "../helpers/secrets.js";
 
 export const CI = Boolean(process.env.CI) && !["0", "false"].includes(String(process.env.CI).toLowerCase());
@@ -92,18 +94,34 @@ export async function expectSecretKept(dir: string, printed: string): Promise<vo
 }
 
 /**
+ * The variants a stack's e2e files run: every value of every option at least once (from the
+ * manifest), `pinned` to what the machine has, packed into few variants (a feature alone rides on
+ * another variant); with `eachLock`, every combination of the options that choose the lock file
+ * among them, so each shipped lock is installed and run once.
+ */
+export function e2eVariants(manifest: Manifest, pinned: Readonly<Record<string, string>>, { eachLock = false } = {}): OptionValues[] {
+  const defaults = Object.fromEntries(manifest.options.map((o) => [o.name, pinned[o.name] ?? o.default]));
+  const lockChoosing = relevantOptions(manifest);
+  const seeds = eachLock ? variantsOf(manifest).filter((v) => Object.entries(v).every(([k, x]) => lockChoosing.includes(k) || flagValue(x) === flagValue(defaults[k]!))) : [];
+  return packedVariants(manifest, pinned, seeds);
+}
+
+/**
  * Which variants get the whole contract (schemathesis, the five outages, the awkward password) on
  * top of what every variant gets (install, migrations, its own tests, lint, boot, CRUD, bad input,
  * the conformance table). Those answers depend on the code that serves the request: the stack,
- * its ORM, and the features that add routes and middleware. So: the defaults, each ORM with the
- * other defaults, and every list option (features) with all its values at once (`pinned`: the
- * runtime the tier runs on, in place of the manifest's default). A package
- * manager, a Postgres major (the local server is the machine's either way; the boot tier runs each
- * major in its image) or one feature alone changes none of that code path on its own.
+ * its ORM, and the features that add routes and middleware. So: the defaults, the first variant of
+ * `variants` with each other ORM (whatever else packedVariants put with it), and every list option
+ * (features) with all its values at once (`pinned`: the runtime the tier runs on, in place of the
+ * manifest's default). A package manager or a Postgres major (the local server is the machine's
+ * either way; the boot tier runs each major in its image) changes none of that code path.
  */
-export function fullContract(manifest: Manifest, options: OptionValues, pinned: Readonly<Record<string, string>>): boolean {
+export function fullContract(manifest: Manifest, variants: readonly OptionValues[], options: OptionValues, pinned: Readonly<Record<string, string>>): boolean {
   const differing = manifest.options.filter((o) => flagValue(options[o.name]!) !== flagValue(pinned[o.name] ?? o.default));
   if (differing.length === 0) return true;
-  if (differing.every((o) => o.name === "orm")) return true;
+  if (differing.some((o) => o.name === "orm")) {
+    const first = variants.find((v) => flagValue(v.orm!) === flagValue(options.orm!));
+    return first !== undefined && variantName(first) === variantName(options);
+  }
   return differing.every((o) => o.multiple && flagValue(options[o.name]!) === flagValue(o.choices.map((c) => c.value)));
 }
