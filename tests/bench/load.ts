@@ -77,37 +77,3 @@ export async function load(url: string, pid: number): Promise<LoadResult> {
   const { requests, ...result } = parseWrk(String((await execa("wrk", args(LOAD.duration))).stdout));
   return { ...result, cpuMsPer1k: ((cpuTicks(pid) - before) * TICK_MS * 1000) / Math.max(requests, 1) };
 }
-
-/** Sequential requests on one keep-alive connection; throws on an answer that is not 2xx. */
-async function sequential(url: string, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const response = await fetch(url);
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`GET ${url} answered ${response.status} while counting instructions`);
-  }
-}
-
-export const COUNT = { warmup: 200, requests: Number(process.env.BENCH_SERVICE_COUNT_REQUESTS ?? 1000) };
-
-/** How to run a server under callgrind with collection controllable at run time (callgrind_control). */
-export function underCallgrind([file, args]: [string, string[]], outDir: string): [string, string[]] {
-  return ["valgrind", ["--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`, file, ...args]];
-}
-
-/**
- * Instructions the server `pid` (running under callgrind, see underCallgrind) executes per
- * request of `url`: after a warm-up that is not counted, the counters are zeroed, `COUNT.requests`
- * requests are sent one after another, and the counters dumped. Every thread of the process counts
- * (an exporter's too); the database server's work does not. Unlike CPU time under load, the count
- * does not move when other work shares the machine: a 2% change is a real one.
- */
-export async function instructionsPerRequest(url: string, pid: number, outDir: string): Promise<number> {
-  await sequential(url, COUNT.warmup);
-  await execa("callgrind_control", ["--zero", String(pid)]);
-  await sequential(url, COUNT.requests);
-  await execa("callgrind_control", ["--dump", String(pid)]);
-  const dumps = readdirSync(outDir).filter((f) => f.startsWith(`callgrind.${pid}.`)).sort((a, b) => Number(a.split(".").at(-1)) - Number(b.split(".").at(-1)));
-  const summary = /^summary: (\d+)$/m.exec(readFileSync(`${outDir}/${dumps.at(-1)}`, "utf8"));
-  if (!summary) throw new Error(`no summary line in callgrind's dump ${dumps.at(-1)}`);
-  return Number(summary[1]) / COUNT.requests;
-}

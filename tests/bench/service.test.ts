@@ -16,7 +16,7 @@ import { dropDatabaseAndRole, psql, sh, uniqueDbNames } from "../e2e/harness.js"
 import { startServer, type RunningServer } from "../e2e/http.js";
 import { OtlpReceiver } from "../e2e/obs-contract.js";
 import { nodeBinDir } from "../e2e/node-runtime.js";
-import { COUNT, ensureWrk, instructionsPerRequest, load, LOAD, underCallgrind, type LoadResult } from "./load.js";
+import { ensureWrk, load, LOAD, type LoadResult } from "./load.js";
 
 const ROUNDS = Number(process.env.BENCH_SERVICE_ROUNDS ?? 3);
 // Features whose cost is measured: each stack's default variant with one of them, where the stack
@@ -29,10 +29,6 @@ const FEATURES: { key: string; feature: string; env?: Record<string, string> }[]
   { key: "otel-sampled", feature: "otel", env: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
 ];
 const FEATURE_ROUNDS = Number(process.env.BENCH_SERVICE_FEATURE_ROUNDS ?? 1);
-// What a feature costs is also counted in instructions per request under valgrind's callgrind
-// (BENCH_SERVICE_COUNT=0 skips it): CPU time under load moved by up to 30% between rounds here,
-// more than the 10% a feature may cost; an instruction count repeats to a fraction of a percent.
-const COUNTING = process.env.BENCH_SERVICE_COUNT !== "0";
 // BENCH_SERVICE_ONLY=fastapi or =fastify:drizzle,fastapi:sqlmodel,fastify:metrics limits the run (for tuning one template).
 const only = process.env.BENCH_SERVICE_ONLY?.split(",").filter(Boolean);
 const OUT = process.env.BENCH_SERVICE_OUT ?? path.join(repoRoot, "docs", "bench-service.md");
@@ -91,8 +87,6 @@ interface BenchVariant {
   /** A feature variant: the label of the variant it adds its feature to, the feature, and the
    * service's extra environment. */
   base?: { label: string; feature: string; env?: Record<string, string> };
-  /** Whether its instructions per request are counted: the feature variants and the variant they add to. */
-  counted: boolean;
 }
 
 /**
@@ -107,12 +101,12 @@ function benchVariants(): BenchVariant[] {
     const offered = new Set(manifest.options.find((o) => o.name === "features")?.choices.map((c) => c.value));
     const plain = `${stack} ${flagValue(defaults.orm!)}`;
     return [
-      ...orms.map((orm) => ({ stack, manifest, options: { ...defaults, orm }, label: `${stack} ${orm}`, rounds: ROUNDS, counted: COUNTING && orm === defaults.orm }))
+      ...orms.map((orm) => ({ stack, manifest, options: { ...defaults, orm }, label: `${stack} ${orm}`, rounds: ROUNDS }))
         .filter((v) => !only || only.some((o) => o === v.stack || o === `${v.stack}:${v.options.orm}`)),
       ...FEATURES.filter((f) => offered.has(f.feature)).map(({ key, feature, env }) => ({
         stack, manifest, options: { ...defaults, features: [feature] },
         label: `${plain} features=${feature}${env ? ` ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`,
-        rounds: FEATURE_ROUNDS, base: { label: plain, feature, env }, key, counted: COUNTING,
+        rounds: FEATURE_ROUNDS, base: { label: plain, feature, env }, key,
       })).filter((v) => !only || only.some((o) => o === stack || o === `${stack}:${v.key}`)),
     ];
   });
@@ -130,7 +124,7 @@ function readDotEnv(dir: string): Record<string, string> {
     .map((m) => [m[1]!, m[2]!.replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1")]));
 }
 
-type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[]; base?: string; instructions?: number };
+type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[]; base?: string };
 const rows: Row[] = [];
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -138,16 +132,14 @@ function median(xs: number[]): number {
   return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
 }
 
-async function boot([file, args]: [string, string[]], dir: string, env: Record<string, string>, slow = false): Promise<RunningServer> {
+async function boot([file, args]: [string, string[]], dir: string, env: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
   return startServer(file, args.map((a) => (a === "$PORT" ? String(port) : a)), {
     cwd: dir, env: { ...process.env, ...env, HOST: "127.0.0.1", PORT: String(port) } as Record<string, string>, port,
-    // Under valgrind a Python service takes a minute or two to start, and seconds to stop.
-    ...(slow && { timeoutMs: 600_000, stopWithinMs: 120_000 }),
   });
 }
 
-describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options, rounds, base, counted }) => {
+describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options, rounds, base }) => {
   const s = STACKS[stack]!;
   const { dbName, dbUser } = uniqueDbNames(`bench${flagValue(options.orm!).slice(0, 6)}`);
   let dir = "";
@@ -199,25 +191,6 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
       await receiver?.stop();
     }
   });
-
-  it.runIf(counted)(`counts the instructions per request under callgrind: ${COUNT.requests} sequential requests per endpoint, after ${COUNT.warmup}`, async () => {
-    const receiver = base?.feature === "otel" ? new OtlpReceiver() : undefined;
-    const serviceEnv = { ...env, ...base?.env, ...(receiver && { OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start() }), PYTHONHASHSEED: "0" };
-    const out = tempDir("svc-bench-callgrind-");
-    const service = await boot(underCallgrind(s.serve(dir), out), dir, serviceEnv, true);
-    try {
-      for (const endpoint of ENDPOINTS) {
-        const row = rows.find((r) => r.variant === label && r.endpoint === endpoint)!;
-        row.instructions = await instructionsPerRequest(`${service.base}${endpoint.replace("{id}", String(itemId))}`, service.pid, out);
-        console.log(`${label} GET ${endpoint}: ${(row.instructions / 1000).toFixed(0)}k instructions per request${vsDefault(row) && ` (${vsDefault(row)})`}`);
-      }
-      if (receiver) expect(receiver.bodies.length, "the service exported no spans to the receiver").toBeGreaterThan(0);
-    } finally {
-      await service.stop();
-      await receiver?.stop();
-      rmSync(out, { recursive: true, force: true });
-    }
-  });
 });
 
 /**
@@ -233,8 +206,7 @@ function vsDefault(row: Row): string {
   const rel = (row: Row, key: "rps" | "cpuMsPer1k") => median(row.service.map((r) => r[key])) / median(row.reference.map((r) => r[key]));
   const rps = rel(row, "rps") / rel(plain, "rps");
   const cpu = rel(plain, "cpuMsPer1k") / rel(row, "cpuMsPer1k");
-  const counted = row.instructions && plain.instructions ? `, instructions ${(plain.instructions / row.instructions).toFixed(2)}` : "";
-  return `req/s ${rps.toFixed(2)}, CPU ${cpu.toFixed(2)}${counted}`;
+  return `req/s ${rps.toFixed(2)}, CPU ${cpu.toFixed(2)}`;
 }
 
 function formatRow(row: Row): string {
@@ -246,7 +218,7 @@ function formatRow(row: Row): string {
   const cpu = median(service.map((r) => r.cpuMsPer1k));
   const refCpu = median(ref.map((r) => r.cpuMsPer1k));
   return `| ${variant} | \`GET ${endpoint}\` | ${rps.toFixed(0)} (${spread(service)}) | ${median(service.map((r) => r.p50Ms)).toFixed(1)} | ${median(service.map((r) => r.p99Ms)).toFixed(1)} | ${cpu.toFixed(0)} `
-    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} | ${errors(service)} / ${errors(ref)} | ${row.instructions ? `${(row.instructions / 1000).toFixed(0)}k` : ""} | ${vsDefault(row)} |`;
+    + `| ${refRps.toFixed(0)} (${spread(ref)}) | ${median(ref.map((r) => r.p50Ms)).toFixed(1)} | ${median(ref.map((r) => r.p99Ms)).toFixed(1)} | ${refCpu.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${(refCpu / cpu).toFixed(2)} | ${errors(service)} / ${errors(ref)} | ${vsDefault(row)} |`;
 }
 
 afterAll(() => {
@@ -259,11 +231,10 @@ afterAll(() => {
     + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
     + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference). "
     + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds. "
-    + "vs default: a variant with a feature against the same stack and ORM without it, its req/s ratio over theirs and its CPU ratio over theirs (each against the reference loaded beside it, so a machine that slowed between the two does not count; 1.00 = the feature costs nothing), "
-    + `and, for the default variant and its feature variants, the service's instructions per request (valgrind's callgrind: every thread of the service, not the database's; ${COUNT.requests} sequential requests after ${COUNT.warmup}), theirs over its: exact to a fraction of a percent, where CPU time is not.`,
+    + "vs default: a variant with a feature against the same stack and ORM without it, its req/s ratio over theirs and its CPU ratio over theirs (each against the reference loaded beside it, so a machine that slowed between the two does not count; 1.00 = the feature costs nothing).",
     "",
-    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors | instructions | vs default |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors | vs default |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(formatRow),
     "",
   ].join("\n");

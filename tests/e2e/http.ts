@@ -16,8 +16,8 @@ export interface RunningServer {
 const DEPRECATION = /\[(FST)?DEP\d+\]|DeprecationWarning|Deprecation:/;
 
 /** Starts a generated service and waits for /health to answer 200; fails with its output otherwise. */
-export async function startServer(file: string, args: string[], options: { cwd: string; env: Record<string, string>; port: number; timeoutMs?: number; stopWithinMs?: number }): Promise<RunningServer> {
-  const child: ResultPromise = execa(file, args, { cwd: options.cwd, env: options.env, reject: false, all: true, stdin: "ignore", forceKillAfterDelay: options.stopWithinMs ?? 5_000 });
+export async function startServer(file: string, args: string[], options: { cwd: string; env: Record<string, string>; port: number; timeoutMs?: number }): Promise<RunningServer> {
+  const child: ResultPromise = execa(file, args, { cwd: options.cwd, env: options.env, reject: false, all: true, stdin: "ignore", forceKillAfterDelay: 5_000 });
   let output = "";
   let exited = false;
   child.all?.on("data", (chunk: Buffer) => {
