@@ -62,7 +62,8 @@ export function packedVariants(manifest: Manifest, pinned: Readonly<Record<strin
   return distinct([...packed, ...together].map((v) => satisfyRules(manifest, v)));
 }
 
-function defaultsOf(manifest: Manifest, pinned: Readonly<Record<string, string>>): OptionValues {
+/** Each option at its default, or at its `pinned` value. */
+export function defaultsOf(manifest: Manifest, pinned: Readonly<Record<string, string>> = {}): OptionValues {
   return Object.fromEntries(manifest.options.map((o) => [o.name, pinned[o.name] ?? o.default]));
 }
 

@@ -30,7 +30,7 @@ const machinePython = missing.length > 0 ? "" : (await sh("python3", ["-c", "imp
 const NODE = "24";
 const pinned: Record<string, Record<string, string>> = { fastapi: { python: machinePython }, fastify: { node: NODE } };
 
-const variants = manifests.flatMap((m) => e2eVariants(m, pinned[m.name] ?? {}, { eachLock: m.name === "fastapi" })
+const variants = manifests.flatMap((m) => e2eVariants(m, pinned[m.name] ?? {})
   .filter((v) => m.options.some((o) => o.multiple && (v[o.name] as readonly string[]).includes("ci")))
   .map((v) => [`${m.name} ${variantName(v)}`, m.name, v] as const));
 

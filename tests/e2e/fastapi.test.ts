@@ -44,7 +44,7 @@ afterAll(() => passwordServer?.stop());
 // the machine's Python (e2eVariants).
 const manifest = manifestNamed("fastapi");
 const pinned = { python: machinePython };
-const variants = e2eVariants(manifest, pinned, { eachLock: true });
+const variants = e2eVariants(manifest, pinned);
 
 /** How each package manager proves its lock matches pyproject.toml, without changing either. */
 const LOCK_CHECK: Record<string, string[]> = { poetry: ["check", "--lock"], uv: ["lock", "--check"] };
