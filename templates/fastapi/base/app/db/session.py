@@ -75,8 +75,10 @@ async def get_session(request: Request) -> AsyncGenerator[AsyncSession]:
     own, and BEGIN and COMMIT would double its round trips to the database.
     """
     bind = async_session_factory.kw["bind"]
-    if request.method in READ_ONLY_METHODS and isinstance(bind, AsyncEngine):
+    read_only = request.method in READ_ONLY_METHODS and isinstance(bind, AsyncEngine)
+    if read_only:
         bind = _autocommit(bind)
+    # Leaving the block closes the session: its connection goes back to the pool.
     async with async_session_factory(bind=bind) as session:
         try:
             if logger.isEnabledFor(logging.DEBUG) and isinstance(bind, AsyncEngine):
@@ -91,6 +93,15 @@ async def get_session(request: Request) -> AsyncGenerator[AsyncSession]:
             await session.rollback()
             raise
         else:
-            await session.commit()
-        finally:
-            await session.close()
+            # In autocommit each statement is committed as it runs: a read-only request commits
+            # only what it left pending in the session (a GET should leave nothing), which saves
+            # the commit's round through the session on every GET.
+            if not read_only or session.new or session.dirty or session.deleted:
+                await session.commit()
+
+
+async def ping() -> None:
+    """One round trip to the database the sessions use, without a session (GET /health)."""
+    bind: AsyncEngine = async_session_factory.kw["bind"]
+    async with _autocommit(bind).connect() as connection:
+        await connection.exec_driver_sql("SELECT 1")
