@@ -21,12 +21,14 @@ import { ensureWrk, load, LOAD, type LoadResult } from "./load.js";
 const ROUNDS = Number(process.env.BENCH_SERVICE_ROUNDS ?? 3);
 // Features whose cost is measured: each stack's default variant with one of them, where the stack
 // offers it, against the same variant without (the 'vs default' column). One round each unless
-// BENCH_SERVICE_FEATURE_ROUNDS says otherwise. otel runs twice: as generated (every trace kept, the
-// SDKs' default) and with the SDKs' standard ratio sampler keeping one trace in ten.
+// BENCH_SERVICE_FEATURE_ROUNDS says otherwise. otel runs three times: as generated (every trace
+// kept, the SDKs' default), with the SDKs' standard ratio sampler keeping one trace in ten, and
+// with none kept (what the instrumentation costs a request whose trace is dropped).
 const FEATURES: { key: string; feature: string; env?: Record<string, string> }[] = [
   { key: "metrics", feature: "metrics" },
   { key: "otel", feature: "otel" },
   { key: "otel-sampled", feature: "otel", env: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
+  { key: "otel-off", feature: "otel", env: { OTEL_TRACES_SAMPLER: "always_off" } },
 ];
 const FEATURE_ROUNDS = Number(process.env.BENCH_SERVICE_FEATURE_ROUNDS ?? 1);
 // BENCH_SERVICE_ONLY=fastapi or =fastify:drizzle,fastapi:sqlmodel,fastify:metrics limits the run (for tuning one template).
@@ -124,7 +126,8 @@ function readDotEnv(dir: string): Record<string, string> {
     .map((m) => [m[1]!, m[2]!.replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1")]));
 }
 
-type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[]; base?: string };
+/** A feature variant's row also holds its default variant's loads (`baseline`), taken in the same rounds. */
+type Row = { variant: string; endpoint: string; service: LoadResult[]; reference: LoadResult[]; base?: string; baseline?: LoadResult[] };
 const rows: Row[] = [];
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -139,7 +142,20 @@ async function boot([file, args]: [string, string[]], dir: string, env: Record<s
   });
 }
 
-describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options, rounds, base }) => {
+const VARIANTS = benchVariants();
+
+/**
+ * A default variant that a feature variant is measured against stays installed, with its database,
+ * until every variant has run: the feature variant boots it again and loads it in the same rounds,
+ * so the 'vs default' column compares two services measured in the same minutes.
+ */
+const kept = new Map<string, { dir: string; env: Record<string, string>; itemId: number }>();
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+describe.each(VARIANTS.map((v) => [v.label, v] as const))("%s", (label, { stack, manifest, options, rounds, base }) => {
   const s = STACKS[stack]!;
   const { dbName, dbUser } = uniqueDbNames(`bench${flagValue(options.orm!).slice(0, 6)}`);
   let dir = "";
@@ -147,10 +163,12 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
   let env: Record<string, string> = {};
 
   beforeAll(() => dropDatabaseAndRole(dbName, dbUser));
-  afterAll(async () => {
+  const cleanup = async () => {
     await dropDatabaseAndRole(dbName, dbUser);
     if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
-  });
+  };
+  const isBaseline = VARIANTS.some((v) => v.base?.label === label);
+  afterAll(async () => (isBaseline ? void cleanups.push(cleanup) : cleanup()));
 
   it("generates, installs, makes the database, migrates and builds, as the e2e tier does", async () => {
     const cwd = tempDir("svc-bench-");
@@ -164,6 +182,7 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
     itemId = Number(await psql(["-c", "INSERT INTO items (name, description) VALUES ('bench item', 'read by key under load') RETURNING id"], dir, dbName));
     // The service as in production (NODE_ENV, APP_ENV), with the database settings of .env.
     env = { ...s.env, ...readDotEnv(dir), NODE_ENV: "production", APP_ENV: "production" };
+    if (isBaseline) kept.set(label, { dir, env, itemId });
   });
 
   it(`loads the service and its reference alternately: ${LOAD.connections} connections, ${LOAD.duration}, ${rounds} round(s)`, async () => {
@@ -173,21 +192,27 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
     const serviceEnv = { ...env, ...base?.env, ...(receiver && { OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start() }) };
     const service = await boot(s.serve(dir), dir, serviceEnv);
     const ref = await boot(s.reference(dir), dir, env);
+    // The default variant, where it ran: loaded in turn with the other two, every round.
+    const plain = base && kept.get(base.label);
+    const baseline = plain ? await boot(s.serve(plain.dir), plain.dir, plain.env) : undefined;
     try {
       for (const endpoint of ENDPOINTS) {
         const url = endpoint.replace("{id}", String(itemId));
-        const row: Row = { variant: label, endpoint, service: [], reference: [], base: base?.label };
+        const row: Row = { variant: label, endpoint, service: [], reference: [], base: base?.label, ...(baseline && { baseline: [] }) };
         for (let round = 0; round < rounds; round++) {
           row.service.push(await load(`${service.base}${url}`, service.pid));
+          if (baseline) row.baseline!.push(await load(`${baseline.base}${endpoint.replace("{id}", String(plain!.itemId))}`, baseline.pid));
           row.reference.push(await load(`${ref.base}${url}`, ref.pid));
         }
         rows.push(row);
         console.log(formatRow(row));
       }
-      if (receiver) expect(receiver.bodies.length, "the service exported no spans to the receiver").toBeGreaterThan(0);
+      if (receiver && base?.env?.OTEL_TRACES_SAMPLER === "always_off") expect(receiver.bodies.length, "the service exported spans with every trace dropped").toBe(0);
+      else if (receiver) expect(receiver.bodies.length, "the service exported no spans to the receiver").toBeGreaterThan(0);
     } finally {
       await service.stop();
       await ref.stop();
+      await baseline?.stop();
       await receiver?.stop();
     }
   });
@@ -195,17 +220,16 @@ describe.each(benchVariants().map((v) => [v.label, v] as const))("%s", (label, {
 
 /**
  * A feature variant's req/s and CPU against its default variant's (same convention as the ratios),
- * or "". Each is taken relative to the reference app loaded in the same minutes (the same app in
- * both variants), so a machine that slowed down between the two variants does not count as cost.
+ * or "": the medians of the default variant's loads taken in the same rounds, in turn with the
+ * feature variant's (a machine that slows down for a while slows both alike).
  */
 function vsDefault(row: Row): string {
-  const { endpoint, base } = row;
+  const { base, baseline } = row;
   if (!base) return "";
-  const plain = rows.find((r) => r.variant === base && r.endpoint === endpoint);
-  if (!plain) return "(default variant not run)";
-  const rel = (row: Row, key: "rps" | "cpuMsPer1k") => median(row.service.map((r) => r[key])) / median(row.reference.map((r) => r[key]));
-  const rps = rel(row, "rps") / rel(plain, "rps");
-  const cpu = rel(plain, "cpuMsPer1k") / rel(row, "cpuMsPer1k");
+  if (!baseline) return "(default variant not run)";
+  const of = (xs: LoadResult[], key: "rps" | "cpuMsPer1k") => median(xs.map((r) => r[key]));
+  const rps = of(row.service, "rps") / of(baseline, "rps");
+  const cpu = of(baseline, "cpuMsPer1k") / of(row.service, "cpuMsPer1k");
   return `req/s ${rps.toFixed(2)}, CPU ${cpu.toFixed(2)}`;
 }
 
@@ -231,7 +255,7 @@ afterAll(() => {
     + "(its processes and their children), which moves much less than req/s when other work shares the machine. "
     + "Ratios: the service's req/s over the reference's, and the reference's CPU per request over the service's (1.00 = as cheap as the reference). "
     + "Errors: answers that were not 2xx (a 503 when a request waited for a pooled connection past its bound) or did not come within 5 s, service / reference, all rounds. "
-    + "vs default: a variant with a feature against the same stack and ORM without it, its req/s ratio over theirs and its CPU ratio over theirs (each against the reference loaded beside it, so a machine that slowed between the two does not count; 1.00 = the feature costs nothing).",
+    + "vs default: a variant with a feature against the same stack and ORM without it, booted again and loaded in the same rounds, in turn with it and the reference: its req/s over theirs and their CPU per request over its (1.00 = the feature costs nothing).",
     "",
     "| variant | endpoint | req/s | p50 | p99 | CPU | reference req/s | p50 | p99 | CPU | req/s ratio | CPU ratio | errors | vs default |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
