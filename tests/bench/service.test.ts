@@ -197,12 +197,12 @@ describe.each(VARIANTS.map((v) => [v.label, v] as const))("%s", (label, { stack,
     const baseline = plain ? await boot(s.serve(plain.dir), plain.dir, plain.env) : undefined;
     try {
       for (const endpoint of ENDPOINTS) {
-        const url = endpoint.replace("{id}", String(itemId));
+        const urlPath = (id: number) => endpoint.replace("{id}", String(id));
         const row: Row = { variant: label, endpoint, service: [], reference: [], base: base?.label, ...(baseline && { baseline: [] }) };
         for (let round = 0; round < rounds; round++) {
-          row.service.push(await load(`${service.base}${url}`, service.pid));
-          if (baseline) row.baseline!.push(await load(`${baseline.base}${endpoint.replace("{id}", String(plain!.itemId))}`, baseline.pid));
-          row.reference.push(await load(`${ref.base}${url}`, ref.pid));
+          row.service.push(await load(`${service.base}${urlPath(itemId)}`, service.pid));
+          if (baseline) row.baseline!.push(await load(`${baseline.base}${urlPath(plain!.itemId)}`, baseline.pid));
+          row.reference.push(await load(`${ref.base}${urlPath(itemId)}`, ref.pid));
         }
         rows.push(row);
         console.log(formatRow(row));
